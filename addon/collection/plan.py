@@ -1,0 +1,84 @@
+"""What an import will do (the plan) and what it did (the result).
+
+Plans are computed without changing the collection, so a preview dialog can show them
+and tests can assert on them; ``importer.apply_plan`` carries one out as one undo step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..lesson.model import Lesson
+
+ACTION_KINDS = ("add", "update", "unchanged", "retire", "conflict")
+
+
+@dataclass
+class CardAction:
+    kind: str  # one of ACTION_KINDS
+    card_number: int | None  # number in the file (None when the card is gone from the file)
+    note_id: int | None  # existing note, None for "add"
+    front_preview: str  # the question as plain text, shortened
+    detail: str = ""  # e.g. "answer changed", "renumbered 2 -> 3", "edited in Anki since last import"
+
+
+@dataclass
+class LessonPlan:
+    lesson: Lesson
+    deck_name: str
+    actions: list[CardAction] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for a in self.actions if a.kind == kind)
+
+
+@dataclass
+class ImportPlan:
+    lessons: list[LessonPlan] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(w) for lp in self.lessons for w in lp.lesson.warnings]
+
+    def count(self, kind: str) -> int:
+        return sum(lp.count(kind) for lp in self.lessons)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.kind != "unchanged" for lp in self.lessons for a in lp.actions)
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # e.g. how FSRS was handled
+    lessons: list[str] = field(default_factory=list)  # deck names touched
+    changes: Any = None  # anki OpChanges of the merged undo step, for CollectionOp
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "retired": self.retired,
+            "conflicts": list(self.conflicts),
+            "warnings": list(self.warnings),
+            "messages": list(self.messages),
+            "lessons": list(self.lessons),
+        }
+
+    def summary(self) -> str:
+        if not (self.added or self.updated or self.retired or self.conflicts):
+            head = f"All {self.unchanged} cards unchanged."
+        else:
+            head = (
+                f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.retired} retired, {len(self.conflicts)} conflicts."
+            )
+        return "\n".join([head, *self.messages])
