@@ -1,0 +1,1 @@
+"""Command line for lesson files: ``python -m tools.lessons --help``."""
