@@ -1,0 +1,1 @@
+"""Lesson files: parse markdown into dataclasses and render card sides to safe HTML (pure Python)."""
