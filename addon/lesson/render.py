@@ -37,23 +37,30 @@ _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _LANG_BAD = re.compile(r"[^A-Za-z0-9_+-]")
 
 # Inline tokens, matched left to right in one pass.
+# "\x02" separates table cells rendered in one call: no pattern crosses it.
 _INLINE_TOKEN = re.compile(
+    r"(?=[\\`$!\[<])(?:"  # cheap first-character filter
     r"(?P<esc>\\[!-/:-@\[-`{-~])"
-    r"|(?P<code>(?P<ticks>`+)(?P<codetext>.+?)(?<!`)(?P=ticks)(?!`))"
-    r"|\$\$(?P<dmath>(?!\s*\$).+?)\$\$"
-    r"|(?<![\\$])\$(?P<math>[^\s$](?:[^$\n]*[^\s$\\])?)\$(?![\d$])"
-    r"|(?P<img>!)?\[(?P<label>[^\[\]\n]*)\]\(\s*<?(?P<url>[^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)>?"
-    r"(?:\s+\"[^\"\n]*\")?\s*\)"
-    r"|<(?P<auto>(?:https?://|mailto:)[^\s<>\"']+)>",
-    re.S,
+    r"|(?P<code>(?P<ticks>`+)(?P<codetext>[^\x02]+?)(?<!`)(?P=ticks)(?!`))"
+    r"|\$\$(?P<dmath>(?!\s*\$)[^\x02]+?)\$\$"
+    r"|(?<![\\$])\$(?P<math>[^\s$\x02](?:[^$\n\x02]*[^\s$\\\x02])?)\$(?![\d$])"
+    r"|(?P<img>!)?\[(?P<label>[^\[\]\n\x02]*)\]\(\s*<?"
+    r"(?P<url>[^\s()<>\x02]*(?:\([^\s()<>\x02]*\)[^\s()<>\x02]*)*)>?"
+    r"(?:\s+\"[^\"\n\x02]*\")?\s*\)"
+    r"|<(?P<auto>(?:https?://|mailto:)[^\s<>\"'\x02]+)>"
+    r")"
 )
 _INLINE_SPECIAL = re.compile(r"[`$\[\\<>&*_]")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x01")
-_STRONG_EM = re.compile(r"\*\*\*(?=\S)([^<]+?)(?<=\S)\*\*\*")
-_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<![\w\\])__(?=\S)(.+?)(?<=\S)__(?!\w)", re.S)
-_EM = re.compile(
-    r"(?<![*\\])\*(?=[^\s*])([^<]*?[^\s*\\])?\*(?!\*)|(?<![\w\\])_(?=[^\s_])([^<]*?[^\s_\\])?_(?!\w)"
+# Emphasis runs on escaped text. Each pattern starts with its literal (fast scanning) and
+# consumes runs greedily; no pattern crosses "\x02", and em never crosses a tag.
+_STRONG_EM = re.compile(r"\*\*\*(?=[^\s*])([^*<\x02]*[^\s*<\x02])\*\*\*")
+_STRONG_STAR = re.compile(r"\*\*(?=[^\s*])([^*\x02]*(?:\*(?!\*)[^*\x02]*)*?)(?<=[^\s*])\*\*")
+_STRONG_UNDER = re.compile(
+    r"__(?<![\w\\]__)(?=[^\s_])([^_\x02]*(?:_(?!_)[^_\x02]*)*?)(?<=[^\s_])__(?!\w)"
 )
+_EM_STAR = re.compile(r"\*(?<![*\\]\*)(?=[^\s*])([^*<\x02]*[^\s*<\\\x02])\*(?!\*)")
+_EM_UNDER = re.compile(r"_(?<![\w\\]_)(?=[^\s_])([^_<\x02]*[^\s_<\\\x02])_(?!\w)")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
 
@@ -105,27 +112,33 @@ def _inline(text: str) -> str:
 
     text = _INLINE_TOKEN.sub(token, text)
     text = _esc(text)
-    if "*" in text or "_" in text:
+    if "*" in text:
         if "***" in text:
-            text = _STRONG_EM.sub(r"<strong><em>\1</em></strong>", text)
-        text = _STRONG.sub(_strong, text)
-        text = _EM.sub(_em, text)
+            text = _STRONG_EM.sub(_strong_em, text)
+        if "**" in text:
+            text = _STRONG_STAR.sub(_strong, text)
+        if "*" in text:
+            text = _EM_STAR.sub(_em, text)
+    if "_" in text:
+        if "__" in text:
+            text = _STRONG_UNDER.sub(_strong, text)
+        text = _EM_UNDER.sub(_em, text)
     text = text.replace("\n", "<br>")
     if frags:
         text = _PLACEHOLDER.sub(lambda m: frags[int(m.group(1))], text)
     return text
 
 
+def _strong_em(m: re.Match[str]) -> str:
+    return "<strong><em>" + m.group(1) + "</em></strong>"
+
+
 def _strong(m: re.Match[str]) -> str:
-    inner = m.group(1) if m.group(1) is not None else m.group(2)
-    return "<strong>" + inner + "</strong>"
+    return "<strong>" + m.group(1) + "</strong>"
 
 
 def _em(m: re.Match[str]) -> str:
-    inner = m.group(1) if m.group(0)[0] == "*" else m.group(2)
-    if inner is None:  # a single character: "*a*"
-        inner = m.group(0)[1:-1]
-    return "<em>" + inner + "</em>"
+    return "<em>" + m.group(1) + "</em>"
 
 
 # ----------------------------------------------------------------------------- tables
@@ -143,14 +156,16 @@ def split_table_row(line: str, ncols: int | None = None) -> list[str]:
         s = s[1:]
     if s.endswith("|") and not s.endswith("\\|"):
         s = s[:-1]
-    cells = _UNESCAPED_PIPE.split(s)
+    cells = _UNESCAPED_PIPE.split(s) if "\\" in s else s.split("|")
     if ncols is not None and len(cells) > ncols:
         spaced = _SPACED_PIPE.split(" " + s + " ")
         if len(spaced) == ncols:
             cells = spaced
         else:
             cells = [*cells[: ncols - 1], "|".join(cells[ncols - 1 :])]
-    return [c.strip().replace("\\|", "|") for c in cells]
+    if "\\|" in s:
+        return [c.strip().replace("\\|", "|") for c in cells]
+    return [c.strip() for c in cells]
 
 
 def _align(cell: str) -> str:
@@ -165,27 +180,46 @@ def _align(cell: str) -> str:
     return ""
 
 
+def _row_cells(line: str, n: int) -> list[str]:
+    """split_table_row's fast path for the common row (no backslash, right cell count)."""
+    s = line.strip()
+    if "\\" not in s:
+        if s.startswith("|"):
+            s = s[1:]
+        if s.endswith("|"):
+            s = s[:-1]
+        cells = s.split("|")
+        if len(cells) == n:
+            return [c.strip() for c in cells]
+    cells = split_table_row(line, n)
+    return cells + [""] * (n - len(cells))
+
+
 def _table(header: str, sep: str, rows: list[str]) -> str:
     heads = split_table_row(header)
     n = len(heads)
-    aligns = [_align(c) for c in split_table_row(sep)]
+    aligns = [_align(c) for c in split_table_row(sep)][:n]
     aligns += [""] * (n - len(aligns))
-    out = ['<div class="lf-table"><table><thead><tr>']
-    for h, a in zip(heads, aligns, strict=False):
-        out.append(f"<th{a}>{_inline(h)}</th>")
-    out.append("</tr></thead>")
-    if rows:
-        out.append("<tbody>")
-        for row in rows:
-            cells = split_table_row(row, n)
-            cells += [""] * (n - len(cells))
-            out.append("<tr>")
-            for c, a in zip(cells, aligns, strict=False):
-                out.append(f"<td{a}>{_inline(c)}</td>")
-            out.append("</tr>")
-        out.append("</tbody>")
-    out.append("</table></div>")
-    return "".join(out)
+    cells = list(heads)
+    for row in rows:
+        cells.extend(_row_cells(row, n))
+    # One inline pass for the whole table ("\x02" between cells; nothing crosses it).
+    html = _inline("\x02".join(cells)).split("\x02")
+    if not any(aligns):
+        head = "<tr><th>" + "</th><th>".join(html[:n]) + "</th></tr>"
+        body = "".join(
+            "<tr><td>" + "</td><td>".join(html[r : r + n]) + "</td></tr>"
+            for r in range(n, len(html), n)
+        )
+    else:
+        head = "<tr>" + "".join(f"<th{aligns[k]}>{html[k]}</th>" for k in range(n)) + "</tr>"
+        body = "".join(
+            "<tr>" + "".join(f"<td{aligns[k]}>{html[r + k]}</td>" for k in range(n)) + "</tr>"
+            for r in range(n, len(html), n)
+        )
+    if body:
+        body = "<tbody>" + body + "</tbody>"
+    return '<div class="lf-table"><table><thead>' + head + "</thead>" + body + "</table></div>"
 
 
 # ----------------------------------------------------------------------------- blocks
@@ -247,17 +281,20 @@ def _blocks(lines: list[str], out: list[str], tight: bool = False) -> None:
                 fence = m.group(2)
                 indent = len(m.group(1))
                 lang = _LANG_BAD.sub("", m.group(3))[:30]
-                body: list[str] = []
-                i += 1
-                while i < n:
-                    t = lines[i].strip()
-                    if t.startswith(fence[0] * len(fence)) and t.strip(fence[0]) == "":
-                        i += 1
-                        break
-                    ln = lines[i]
-                    body.append(ln[min(indent, _indent(ln)) :])
-                    i += 1
+                ch = fence[0]
+                j = i + 1
+                while j < n:
+                    t = lines[j]
+                    if ch in t and fence in t:
+                        t = t.strip()
+                        if t[0] == ch and not t.strip(ch):
+                            break
+                    j += 1
+                body = lines[i + 1 : j]
+                if indent:
+                    body = [ln[min(indent, _indent(ln)) :] for ln in body]
                 code = "\n".join(body)
+                i = j + 1
                 if _BOX.search(code):
                     out.append(f'<pre class="lf-diagram">{_esc(code)}</pre>')
                 elif lang:
@@ -402,8 +439,8 @@ def render_markdown(md: str) -> str:
         return ""
     if "\r" in md:
         md = md.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in md or "\x01" in md:
-        md = md.replace("\x00", "").replace("\x01", "")
+    if "\x00" in md or "\x01" in md or "\x02" in md:
+        md = md.replace("\x00", "").replace("\x01", "").replace("\x02", "")
     if "\t" in md:
         md = "\n".join(ln.expandtabs(4) if "\t" in ln else ln for ln in md.split("\n"))
     out: list[str] = []
