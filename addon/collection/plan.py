@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..lesson.model import Lesson
+from ..lesson.model import Card, Lesson
 
 ACTION_KINDS = ("add", "update", "unchanged", "retire", "conflict")
 
@@ -21,32 +21,46 @@ class CardAction:
     note_id: int | None  # existing note, None for "add"
     front_preview: str  # the question as plain text, shortened
     detail: str = ""  # e.g. "answer changed", "renumbered 2 -> 3", "edited in Anki since last import"
+    card: Card | None = None  # the card from the file (None for "retire")
 
 
 @dataclass
 class LessonPlan:
-    lesson: Lesson
+    file: str
+    label: str  # "Lesson 04 - Transformers"
     deck_name: str
+    lesson: Lesson | None  # None when the file is byte-identical to its last import (not parsed)
     actions: list[CardAction] = field(default_factory=list)
+    skipped_unchanged: int = 0  # notes of an unparsed, unchanged file
+    # Internal to the importer: everything apply_plan needs.
+    work: Any = field(default=None, repr=False, compare=False)
 
     def count(self, kind: str) -> int:
-        return sum(1 for a in self.actions if a.kind == kind)
+        n = sum(1 for a in self.actions if a.kind == kind)
+        if kind == "unchanged":
+            n += self.skipped_unchanged
+        return n
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(w) for w in self.lesson.warnings] if self.lesson else []
 
 
 @dataclass
 class ImportPlan:
     lessons: list[LessonPlan] = field(default_factory=list)
+    on_conflict: str = "keep"
 
     @property
     def warnings(self) -> list[str]:
-        return [str(w) for lp in self.lessons for w in lp.lesson.warnings]
+        return [w for lp in self.lessons for w in lp.warnings]
 
     def count(self, kind: str) -> int:
         return sum(lp.count(kind) for lp in self.lessons)
 
     @property
     def has_changes(self) -> bool:
-        return any(a.kind != "unchanged" for lp in self.lessons for a in lp.actions)
+        return any(a.kind not in ("unchanged", "conflict") for lp in self.lessons for a in lp.actions)
 
 
 @dataclass
@@ -58,7 +72,7 @@ class ImportResult:
     conflicts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)  # e.g. how FSRS was handled
-    lessons: list[str] = field(default_factory=list)  # deck names touched
+    lessons: list[str] = field(default_factory=list)  # lesson deck names
     changes: Any = None  # anki OpChanges of the merged undo step, for CollectionOp
 
     def to_json(self) -> dict[str, Any]:
@@ -75,10 +89,13 @@ class ImportResult:
 
     def summary(self) -> str:
         if not (self.added or self.updated or self.retired or self.conflicts):
-            head = f"All {self.unchanged} cards unchanged."
+            head = f"Nothing to change: all {self.unchanged} cards unchanged."
         else:
             head = (
                 f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{self.retired} retired, {len(self.conflicts)} conflicts."
             )
-        return "\n".join([head, *self.messages])
+        lines = [head]
+        lines += [f"Conflict: {c}" for c in self.conflicts]
+        lines += self.messages
+        return "\n".join(lines)

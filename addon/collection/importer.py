@@ -1,0 +1,927 @@
+"""Import parsed lessons into a collection: plan first (read-only), then apply as one undo step.
+
+Re-import is a sync, not a second copy:
+- every note of ours carries its import state in the hidden "Lesson Flashcards ID" field
+  (lesson key, card number, hashes of the card's source and of the fields we wrote), and a
+  GUID that starts with the lesson key;
+- a card is matched to its note by content first (so renumbering never moves review history
+  onto another question), then by number when the text changed but the card is clearly the same;
+- a note whose fields differ from what we last wrote was edited in Anki: by default it is kept
+  and reported as a conflict (config ``on_conflict``);
+- notes whose card is gone from the file are retired (suspended + tagged), never deleted here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import html
+import json
+import os
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from anki.cards import CardId
+from anki.collection import AddNoteRequest, Collection, OpChangesWithCount
+from anki.dbproxy import DBProxy
+from anki.decks import DeckId
+from anki.models import NotetypeDict
+from anki.notes import Note, NoteId
+
+from ..config import Config
+from ..lesson.errors import LessonError
+from ..lesson.model import Card, Lesson
+from ..lesson.parse import parse_text
+from ..lesson.render import render_markdown
+from . import naming
+from .notetype import FIELDS, ID_FIELD, ensure_notetype, find_notetype
+from .plan import CardAction, ImportPlan, ImportResult, LessonPlan
+
+UNDO_NAME = "Import Lessons"
+STATE_TAG = "lf1"
+# Bump when what the importer writes for the same source changes (fields, tags, decks).
+IMPORT_LOGIC_VERSION = "1"
+_TITLE_DIFFICULTY = {"easy": "Easy", "medium": "Medium", "hard": "Hard"}
+_DIFF_ORDER = {"easy": 0, "medium": 1, "hard": 2}
+
+
+# ---------------------------------------------------------------------------
+# Import state kept in each note
+
+
+@dataclass(frozen=True)
+class NoteState:
+    lesson_key: str
+    number: int
+    front_hash: str
+    back_hash: str
+    src_hash: str
+    fields_hash: str
+
+    def encode(self) -> str:
+        return "|".join(
+            (
+                STATE_TAG,
+                self.lesson_key,
+                str(self.number),
+                self.front_hash,
+                self.back_hash,
+                self.src_hash,
+                self.fields_hash,
+            )
+        )
+
+    @staticmethod
+    def decode(text: str) -> NoteState | None:
+        parts = html.unescape(re.sub(r"<[^>]*>", "", text)).strip().split("|")
+        if len(parts) != 7 or parts[0] != STATE_TAG:
+            return None
+        try:
+            number = int(parts[2])
+        except ValueError:
+            return None
+        return NoteState(parts[1], number, parts[3], parts[4], parts[5], parts[6])
+
+
+def _db(col: Collection) -> DBProxy:
+    db = col.db
+    if db is None:
+        raise RuntimeError("the collection is closed")
+    return db
+
+
+def _h(*parts: object) -> str:
+    m = hashlib.blake2b(digest_size=8)
+    for p in parts:
+        m.update(str(p).encode("utf-8", "surrogatepass"))
+        m.update(b"\x1e")
+    return m.hexdigest()
+
+
+def lesson_key(lesson: Lesson) -> str:
+    return hashlib.sha1(lesson.identity.encode("utf-8")).hexdigest()[:8]
+
+
+def guid_prefix(key: str) -> str:
+    return f"lf{key}-"
+
+
+def _norm_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _fields_hash(values: Sequence[str]) -> str:
+    """Hash of the fields as stored (Anki stores NFC text), ignoring the state field."""
+    return _h(*(unicodedata.normalize("NFC", v) for v in values))
+
+
+def _plain(html_text: str, limit: int = 90) -> str:
+    text = html.unescape(re.sub(r"<[^>]+>", " ", html_text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------
+# What we write for a card
+
+
+@dataclass
+class _Target:
+    """Fields, tags and deck a card should have (rendering only when needed)."""
+
+    card: Card
+    lesson: Lesson
+    label: str
+    src_hash: str
+    front_hash: str
+    back_hash: str
+    deck_name: str
+    tags: list[str]
+    _fields: list[str] | None = None
+
+    def fields(self) -> list[str]:
+        if self._fields is None:
+            c = self.card
+            front = c.front_html or render_markdown(c.front_md)
+            back = c.back_html or render_markdown(c.back_md)
+            e = html.escape
+            self._fields = [
+                front,
+                back,
+                _TITLE_DIFFICULTY[c.difficulty],
+                e(c.concept),
+                e(c.cognitive_level),
+                e(c.source_section),
+                "Yes" if c.critical else "",
+                e(c.key_terminology),
+                e(self.label),
+                str(c.number),
+            ]
+        return self._fields
+
+
+def _subdeck_names(lesson: Lesson) -> dict[int, str]:
+    """Card number -> subdeck name: one per difficulty, split further by (interval, multiplier)."""
+    pairs: dict[str, Counter[tuple[int, float]]] = defaultdict(Counter)
+    for c in lesson.cards:
+        pairs[c.difficulty][(c.initial_interval_days, c.multiplier)] += 1
+    out = {}
+    for c in lesson.cards:
+        counts = pairs[c.difficulty]
+        name = _TITLE_DIFFICULTY[c.difficulty]
+        main_pair = counts.most_common(1)[0][0]
+        pair = (c.initial_interval_days, c.multiplier)
+        if pair != main_pair:
+            name = f"{name} ({pair[0]}d x {pair[1]:g})"
+        out[c.number] = name
+    return out
+
+
+def _targets(lesson: Lesson, config: Config, deck_name: str) -> list[_Target]:
+    label = naming.lesson_label(lesson)
+    ltag = naming.lesson_tag(lesson, config)
+    root = config.tag_root
+    subdecks = _subdeck_names(lesson)
+    out = []
+    for c in lesson.cards:
+        tags = [
+            ltag,
+            f"{root}::difficulty::{c.difficulty}",
+        ]
+        if c.concept:
+            tags.append(f"{root}::concept::{naming.slug(c.concept)}")
+        bloom = c.bloom_level or c.cognitive_level
+        if bloom:
+            tags.append(f"{root}::bloom::{naming.slug(bloom)}")
+        tags += [f"{root}::key_concept::{naming.slug(k)}" for k in c.key_concepts]
+        if c.critical:
+            tags.append(naming.critical_tag(config))
+        sub = f"{deck_name}::{subdecks[c.number]}"
+        src = _h(
+            IMPORT_LOGIC_VERSION,
+            c.front_md,
+            c.back_md,
+            c.difficulty,
+            c.cognitive_level,
+            c.concept,
+            c.source_section,
+            c.critical,
+            c.key_terminology,
+            c.number,
+            label,
+            sub,
+            " ".join(sorted(tags)),
+        )
+        out.append(
+            _Target(
+                card=c,
+                lesson=lesson,
+                label=label,
+                src_hash=src,
+                front_hash=_h(_norm_text(c.front_md)),
+                back_hash=_h(_norm_text(c.back_md)),
+                deck_name=sub,
+                tags=sorted(set(tags)),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Existing notes
+
+
+@dataclass
+class _Existing:
+    nid: NoteId
+    guid: str
+    mod: int
+    fields: list[str]
+    tags: list[str]
+    state: NoteState
+
+    @property
+    def edited(self) -> bool:
+        return _fields_hash(self.fields[:ID_FIELD]) != self.state.fields_hash
+
+
+def _existing_by_lesson(
+    col: Collection, nt: NotetypeDict | None, keys: Iterable[str]
+) -> dict[str, list[_Existing]]:
+    wanted = set(keys)
+    out: dict[str, list[_Existing]] = {k: [] for k in wanted}
+    if nt is None or not wanted:
+        return out
+    ids_by_key: dict[str, list[int]] = defaultdict(list)
+    for nid, guid in _db(col).all("select id, guid from notes where mid = ?", nt["id"]):
+        if guid.startswith("lf") and guid[2:10] in wanted:
+            ids_by_key[guid[2:10]].append(nid)
+    all_ids = [nid for ids in ids_by_key.values() for nid in ids]
+    for start in range(0, len(all_ids), 5000):
+        chunk = all_ids[start : start + 5000]
+        rows = _db(col).all(
+            f"select id, guid, mod, flds, tags from notes where id in ({','.join(map(str, chunk))})"
+        )
+        for nid, guid, mod, flds, tags in rows:
+            fields = flds.split("\x1f")
+            if len(fields) <= ID_FIELD:
+                continue
+            state = NoteState.decode(fields[ID_FIELD])
+            if state is None:
+                continue
+            out[guid[2:10]].append(_Existing(NoteId(nid), guid, mod, fields, tags.split(), state))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Planning
+
+
+@dataclass
+class _Work:
+    key: str
+    targets: list[_Target]
+    adds: list[_Target] = field(default_factory=list)
+    updates: list[tuple[_Target, _Existing, bool]] = field(default_factory=list)  # (target, note, fields changed)
+    retag: list[tuple[_Target, _Existing]] = field(default_factory=list)  # state/tags/deck only
+    retires: list[_Existing] = field(default_factory=list)
+    conflicts: list[tuple[_Target, _Existing]] = field(default_factory=list)
+    keep: list[tuple[_Target, _Existing]] = field(default_factory=list)  # matched, nothing to write
+    deck_root: str | None = None
+    digest: str | None = None  # sha1 of the file's bytes, when known
+
+
+def _similar(a: str, b: str) -> float:
+    a, b = _plain(a, 4000).lower(), _plain(b, 4000).lower()
+    if not a or not b:
+        return 0.0
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _match(targets: list[_Target], existing: list[_Existing]) -> tuple[
+    list[tuple[_Target, _Existing, str]], list[_Target], list[_Existing]
+]:
+    """Pair cards with notes: by content first, then by number when still clearly the same card."""
+    pairs: list[tuple[_Target, _Existing, str]] = []
+    free_t = list(targets)
+    free_e = [e for e in existing]
+
+    def take(key_t: Any, key_e: Any, why: str) -> None:
+        nonlocal free_t, free_e
+        index: dict[Any, list[_Existing]] = defaultdict(list)
+        for e in free_e:
+            index[key_e(e)].append(e)
+        rest = []
+        for t in free_t:
+            cands = index.get(key_t(t))
+            if cands:
+                # several notes with the same content: prefer the one that had this number
+                cands.sort(key=lambda e: (e.state.number != t.card.number, e.state.number))
+                e = cands.pop(0)
+                pairs.append((t, e, why))
+            else:
+                rest.append(t)
+        used = {id(p[1]) for p in pairs}
+        free_t = rest
+        free_e = [e for e in free_e if id(e) not in used]
+
+    take(lambda t: t.src_hash, lambda e: e.state.src_hash, "same")
+    take(lambda t: (t.front_hash, t.back_hash), lambda e: (e.state.front_hash, e.state.back_hash), "same text")
+    take(lambda t: t.front_hash, lambda e: e.state.front_hash, "answer changed")
+    take(lambda t: t.back_hash, lambda e: e.state.back_hash, "question changed")
+    # Same number, both sides reworded: the same card only if the text is still alike.
+    by_number = {e.state.number: e for e in free_e}
+    rest = []
+    for t in free_t:
+        e = by_number.get(t.card.number)
+        if e is not None:
+            f = t.fields()
+            score = max(_similar(f[0], e.fields[0]), _similar(f[1], e.fields[1]))
+            if score >= 0.6:
+                pairs.append((t, e, "question and answer reworded"))
+                del by_number[t.card.number]
+                continue
+        rest.append(t)
+    used = {id(p[1]) for p in pairs}
+    return pairs, rest, [e for e in existing if id(e) not in used]
+
+
+def _managed(tag: str, config: Config) -> bool:
+    """Tags the importer owns on a note (the user's own tags are kept)."""
+    root = config.tag_root.lower() + "::"
+    low = tag.lower()
+    return low.startswith(root) and low not in (
+        naming.waiting_tag(config).lower(),
+        naming.retired_tag(config).lower(),
+    )
+
+
+def _plan_lesson(
+    lesson: Lesson,
+    config: Config,
+    existing: list[_Existing],
+    deck_root: str | None,
+) -> LessonPlan:
+    deck_name = naming.lesson_deck_name(lesson, config, deck_root)
+    key = lesson_key(lesson)
+    targets = _targets(lesson, config, deck_name)
+    work = _Work(key=key, targets=targets, deck_root=deck_root)
+    plan = LessonPlan(
+        file=lesson.file,
+        label=naming.lesson_label(lesson),
+        deck_name=deck_name,
+        lesson=lesson,
+        work=work,
+    )
+    pairs, new, gone = _match(targets, existing)
+    retired = naming.retired_tag(config).lower()
+    for t, e, why in sorted(pairs, key=lambda p: p[0].card.number):
+        c = t.card
+        was_retired = retired in (x.lower() for x in e.tags)
+        detail = "" if why == "same" else why
+        if e.state.number != c.number:
+            detail = ", ".join(x for x in (f"renumbered {e.state.number} -> {c.number}", detail) if x)
+        if was_retired:
+            detail = ", ".join(x for x in ("back in the file: un-retired", detail) if x)
+        source_same = e.state.src_hash == t.src_hash
+        if e.edited:
+            if source_same and not was_retired:
+                # The user edited the note and the file did not change: keep the edit.
+                work.keep.append((t, e))
+                plan.actions.append(
+                    CardAction("unchanged", c.number, e.nid, _plain(e.fields[0]), "edited in Anki; kept", c)
+                )
+                continue
+            if config.on_conflict == "keep":
+                work.conflicts.append((t, e))
+                plan.actions.append(
+                    CardAction(
+                        "conflict",
+                        c.number,
+                        e.nid,
+                        _plain(e.fields[0]),
+                        "edited in Anki since the last import and changed in the file: "
+                        "your edit is kept (config on_conflict: overwrite to take the file's version)",
+                        c,
+                    )
+                )
+                continue
+            work.updates.append((t, e, True))
+            plan.actions.append(
+                CardAction("update", c.number, e.nid, _plain(t.fields()[0]), "your edit in Anki is overwritten", c)
+            )
+            continue
+        if source_same and not was_retired:
+            work.keep.append((t, e))
+            plan.actions.append(CardAction("unchanged", c.number, e.nid, _plain(e.fields[0]), "", c))
+            continue
+        new_fields = t.fields()
+        fields_changed = new_fields != e.fields[:ID_FIELD]
+        if fields_changed or was_retired:
+            work.updates.append((t, e, fields_changed))
+            plan.actions.append(
+                CardAction("update", c.number, e.nid, _plain(new_fields[0]), detail or "changed", c)
+            )
+        else:
+            # Only tags, deck, number or bookkeeping differ.
+            work.retag.append((t, e))
+            plan.actions.append(
+                CardAction("update", c.number, e.nid, _plain(new_fields[0]), detail or "tags or deck changed", c)
+            )
+    for t in new:
+        work.adds.append(t)
+        plan.actions.append(CardAction("add", t.card.number, None, _plain(t.fields()[0]), "", t.card))
+    for e in sorted(gone, key=lambda e: e.state.number):
+        if retired in (x.lower() for x in e.tags):
+            continue  # already retired
+        work.retires.append(e)
+        plan.actions.append(
+            CardAction("retire", None, e.nid, _plain(e.fields[0]), f"card {e.state.number} is gone from the file")
+        )
+    return plan
+
+
+def plan_import(
+    col: Collection,
+    lessons: Sequence[Lesson],
+    config: Config,
+    deck_root: str | None = None,
+) -> ImportPlan:
+    """What importing these lessons would do. Read-only. Raises LessonError for two files of one lesson."""
+    seen: dict[str, Lesson] = {}
+    for lesson in lessons:
+        other = seen.get(lesson.identity)
+        if other is not None:
+            raise LessonError(
+                lesson.file,
+                1,
+                f"this is the same lesson as {other.file} ({lesson.identity.split(':', 1)[1]}); "
+                "import only one of the two files",
+            )
+        seen[lesson.identity] = lesson
+    nt = find_notetype(col)
+    existing = _existing_by_lesson(col, nt, (lesson_key(lesson) for lesson in lessons))
+    plan = ImportPlan(on_conflict=config.on_conflict)
+    for lesson in lessons:
+        plan.lessons.append(_plan_lesson(lesson, config, existing[lesson_key(lesson)], deck_root))
+    return plan
+
+
+# ---------------------------------------------------------------------------
+# Fast path for files that did not change since their last import
+
+
+def default_cache_path(col: Collection) -> Path:
+    return Path(col.path).with_name(Path(col.path).stem + ".lesson-flashcards-cache.json")
+
+
+def _config_fingerprint(config: Config, deck_root: str | None) -> str:
+    return _h(IMPORT_LOGIC_VERSION, config.tag_root, deck_root or config.deck_root, config.on_conflict)
+
+
+def _load_cache(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) and data.get("v") == 1 else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _lesson_stats(col: Collection, nt: NotetypeDict | None) -> dict[str, tuple[int, int, int]]:
+    """Lesson key -> (notes, newest modification, total size of fields and tags) for all our
+    notes, in one query: any note added, deleted or edited since changes it."""
+    if nt is None:
+        return {}
+    rows = _db(col).all(
+        "select substr(guid, 3, 8), count(), max(mod), sum(length(flds) + length(tags)) from notes "
+        "where mid = ? and guid like 'lf%' group by 1",
+        nt["id"],
+    )
+    return {k: (n, m, size) for k, n, m, size in rows}
+
+
+def plan_files(
+    col: Collection,
+    files: Sequence[tuple[str, bytes]],
+    config: Config,
+    deck_root: str | None = None,
+    cache_path: Path | None = None,
+) -> ImportPlan:
+    """Parse (file name, bytes) pairs and plan their import. Files byte-identical to their last
+    import into this collection (and whose notes nobody touched since) are not even parsed.
+    Raises LessonError for the first refused file; nothing is changed."""
+    cache = _load_cache(cache_path)
+    known: dict[str, dict[str, Any]] = cache.get("files", {})
+    fp = _config_fingerprint(config, deck_root)
+    nt = find_notetype(col)
+    stats = _lesson_stats(col, nt) if known else {}
+    to_parse: list[tuple[str, bytes, str]] = []
+    skipped: list[LessonPlan] = []
+    seen_keys: dict[str, str] = {}
+    for name, data in files:
+        digest = hashlib.sha1(data).hexdigest()
+        rec = known.get(digest)
+        if rec and rec.get("fp") == fp and stats.get(rec["key"]) == (rec["count"], rec["mod"], rec["size"]):
+            if rec["key"] in seen_keys:
+                to_parse.append((name, data, digest))  # let the duplicate check speak
+                continue
+            seen_keys[rec["key"]] = name
+            skipped.append(
+                LessonPlan(
+                    file=name,
+                    label=rec["label"],
+                    deck_name=rec["deck"],
+                    lesson=None,
+                    skipped_unchanged=rec["count"] - rec.get("retired", 0),
+                    work=_Work(key=rec["key"], targets=[], deck_root=deck_root),
+                )
+            )
+        else:
+            to_parse.append((name, data, digest))
+    lessons = [parse_text(data, name) for name, data, _ in to_parse]
+    for lesson in lessons:
+        if lesson_key(lesson) in seen_keys:
+            raise LessonError(
+                lesson.file,
+                1,
+                f"this is the same lesson as {seen_keys[lesson_key(lesson)]}; import only one of the two files",
+            )
+    plan = plan_import(col, lessons, config, deck_root)
+    for lp, (_, _, digest) in zip(plan.lessons, to_parse, strict=True):
+        lp.work.digest = digest
+    plan.lessons = skipped + plan.lessons
+    return plan
+
+
+def _save_cache(
+    col: Collection, plan: ImportPlan, config: Config, cache_path: Path | None
+) -> None:
+    if cache_path is None:
+        return
+    cache = _load_cache(cache_path)
+    files: dict[str, Any] = cache.get("files", {})
+    nt = find_notetype(col)
+    stats = _lesson_stats(col, nt)
+    retired_tag = naming.retired_tag(config)
+    for lp in plan.lessons:
+        digest = lp.work.digest
+        if not digest or lp.lesson is None:
+            continue
+        key = lp.work.key
+        if key not in stats:
+            continue
+        n_retired = _db(col).scalar(
+            "select count() from notes where mid = ? and guid like ? and tags like ?",
+            nt["id"] if nt else 0,
+            guid_prefix(key) + "%",
+            f"% {retired_tag} %",
+        )
+        # forget older digests of the same lesson
+        for d in [d for d, r in files.items() if r.get("key") == key]:
+            del files[d]
+        files[digest] = {
+            "key": key,
+            "fp": _config_fingerprint(config, lp.work.deck_root),
+            "count": stats[key][0],
+            "mod": stats[key][1],
+            "size": stats[key][2],
+            "retired": n_retired,
+            "label": lp.label,
+            "deck": lp.deck_name,
+        }
+    tmp = cache_path.with_name(cache_path.name + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"v": 1, "files": files}, f)
+        os.replace(tmp, cache_path)
+    except OSError:
+        pass  # a cache only: the next import takes the slower path
+
+
+# ---------------------------------------------------------------------------
+# Applying
+
+
+def _deck_description(lesson: Lesson, config: Config, count: int) -> str:
+    e = html.escape
+    parts = [f"<p><b>{e(naming.lesson_label(lesson))}</b></p>"]
+    if lesson.subject:
+        parts.append(f"<p>{e(lesson.subject)}</p>")
+    by_diff = Counter(c.difficulty for c in lesson.cards)
+    dist = ", ".join(f"{by_diff[d]} {_TITLE_DIFFICULTY[d]}" for d in ("easy", "medium", "hard") if by_diff[d])
+    parts.append(f"<p>{count} cards ({dist}).</p>")
+    if lesson.key_concepts:
+        items = "".join(
+            f"<li>{e(k)}: cards {', '.join(map(str, v))}</li>" for k, v in lesson.key_concepts.items()
+        )
+        parts.append(f"<p><b>Key concepts</b> (prioritised in the critical review):</p><ul>{items}</ul>")
+    if lesson.connections and lesson.connections.headers:
+        t = lesson.connections
+        head = "".join(f"<th>{e(h)}</th>" for h in t.headers)
+        rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in t.rows)
+        related = sorted({int(n) for h in t.headers for n in re.findall(r"Lesson\s+(\d+)", h, re.I)})
+        searches = "".join(
+            f"<li>Lesson {n}: search <code>tag:{e(config.tag_root)}::lesson::{n:02d}_*</code></li>"
+            for n in related
+        )
+        parts.append(
+            "<p><b>Connection to other lessons</b></p>"
+            f'<div class="lf-table"><table><tr>{head}</tr>{rows}</table></div>'
+            + (f"<ul>{searches}</ul>" if searches else "")
+        )
+    return "\n".join(parts)
+
+
+def _set_description(col: Collection, did: DeckId, text: str) -> None:
+    deck = col.decks.get(did)
+    if deck is None:
+        return
+    old = deck.get("desc", "")
+    # keep blocks other parts of the add-on own (e.g. why cards are waiting)
+    blocks = re.findall(r"(<!-- lesson-flashcards:(\w+) -->.*?<!-- /lesson-flashcards:\2 -->)", old, re.S)
+    new = text + "".join("\n" + b[0] for b in blocks)
+    if old != new:
+        deck["desc"] = new
+        col.decks.save(deck)
+
+
+def _deck_id(col: Collection, name: str, cache: dict[str, DeckId]) -> DeckId:
+    did = cache.get(name)
+    if did is None:
+        did = col.decks.id(name, create=True)
+        assert did is not None
+        cache[name] = did
+    return did
+
+
+def _new_guid(key: str, t: _Target, taken: set[str]) -> str:
+    base = guid_prefix(key) + _h(t.card.number, t.front_hash)[:10]
+    guid, n = base, 0
+    while guid in taken:
+        n += 1
+        guid = f"{base}{n}"
+    taken.add(guid)
+    return guid
+
+
+def apply_plan(
+    col: Collection,
+    plan: ImportPlan,
+    config: Config,
+    cache_path: Path | None = None,
+) -> ImportResult:
+    """Carry out a plan as one undo step ("Import Lessons"). On any error the step is undone."""
+    result = ImportResult()
+    pos = col.add_custom_undo_entry(UNDO_NAME)
+    try:
+        _apply(col, plan, config, result)
+        result.changes = col.merge_undo_entries(pos)
+    except BaseException:
+        try:
+            col.merge_undo_entries(pos)
+            if col.undo_status().undo == UNDO_NAME:
+                col.undo()
+        except Exception:
+            pass
+        raise
+    _save_cache(col, plan, config, cache_path)
+    return result
+
+
+def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResult) -> None:
+    nt = ensure_notetype(col)
+    fidx = {f["name"]: f["ord"] for f in nt["flds"]}
+    order = [fidx[name] for name in FIELDS]
+    id_ord = fidx[FIELDS[ID_FIELD]]
+    deck_ids: dict[str, DeckId] = {}
+    retired_tag = naming.retired_tag(config)
+    taken_guids: set[str] = set()
+    if any(lp.work.adds for lp in plan.lessons if lp.lesson is not None):
+        taken_guids = set(_db(col).list("select guid from notes where guid like 'lf%'"))
+
+    add_requests: list[AddNoteRequest] = []
+    add_targets: list[_Target] = []
+    update_notes: list[Note] = []
+    moves: dict[DeckId, list[CardId]] = defaultdict(list)
+    unretire_cids: list[CardId] = []
+    retire_nids: list[NoteId] = []
+    deck_schedules: dict[DeckId, tuple[str, int, float]] = {}
+    lesson_decks: list[tuple[LessonPlan, DeckId]] = []
+
+    def note_values(t: _Target, key: str) -> list[str]:
+        values = t.fields()
+        state = NoteState(
+            key, t.card.number, t.front_hash, t.back_hash, t.src_hash, _fields_hash(values)
+        ).encode()
+        full = [""] * len(nt["flds"])
+        for i, v in enumerate(values):
+            full[order[i]] = v
+        full[id_ord] = state
+        return full
+
+    for lp in plan.lessons:
+        result.unchanged += lp.count("unchanged")
+        result.lessons.append(lp.deck_name)
+        if lp.lesson is None:
+            continue
+        work: _Work = lp.work
+        result.warnings += lp.warnings
+        lesson_did = _deck_id(col, lp.deck_name, deck_ids)
+        lesson_decks.append((lp, lesson_did))
+        for t in work.targets:
+            did = _deck_id(col, t.deck_name, deck_ids)
+            deck_schedules[did] = (t.card.difficulty, t.card.initial_interval_days, t.card.multiplier)
+        for t in work.adds:
+            note = Note(col, nt)
+            note.fields = note_values(t, work.key)
+            note.tags = list(t.tags)
+            note.guid = _new_guid(work.key, t, taken_guids)
+            add_requests.append(AddNoteRequest(note=note, deck_id=deck_ids[t.deck_name]))
+            add_targets.append(t)
+        result.added += len(work.adds)
+        for t, e, _changed in work.updates + [(t, e, False) for t, e in work.retag]:
+            note = col.get_note(e.nid)
+            note.fields = note_values(t, work.key)
+            user_tags = [x for x in note.tags if not _managed(x, config) and x.lower() != retired_tag.lower()]
+            was_retired = any(x.lower() == retired_tag.lower() for x in note.tags)
+            note.tags = user_tags + t.tags
+            update_notes.append(note)
+            target_did = deck_ids[t.deck_name]
+            for cid, did, odid in _db(col).all("select id, did, odid from cards where nid = ?", e.nid):
+                home = odid or did
+                if home != target_did and not odid and _in_lesson_tree(col, home, lp.deck_name):
+                    moves[target_did].append(CardId(cid))
+                if was_retired:
+                    unretire_cids.append(CardId(cid))
+        result.updated += len(work.updates) + len(work.retag)
+        for t, e in work.conflicts:
+            result.conflicts.append(
+                f"{lp.label}, card {t.card.number} ({_plain(e.fields[0], 60)}): edited in Anki and "
+                "changed in the file; your edit was kept"
+            )
+        for e in work.retires:
+            retire_nids.append(e.nid)
+        result.retired += len(work.retires)
+
+    if add_requests:
+        col.add_notes(add_requests)
+    if update_notes:
+        col.update_notes(update_notes)
+    for did, cids in moves.items():
+        col.set_deck(cids, did)
+    if unretire_cids:
+        col.sched.unsuspend_cards(unretire_cids)
+    if retire_nids:
+        col.tags.bulk_add(retire_nids, retired_tag)
+        cids = _db(col).list(
+            f"select id from cards where nid in ({','.join(map(str, retire_nids))}) and queue != -1"
+        )
+        if cids:
+            col.sched.suspend_cards(cids)
+
+    for lp, lesson_did in lesson_decks:
+        assert lp.lesson is not None
+        _set_description(col, lesson_did, _deck_description(lp.lesson, config, len(lp.lesson.cards)))
+
+    _schedule(col, plan, config, deck_schedules, result)
+
+
+def _in_lesson_tree(col: Collection, did: int, lesson_deck: str) -> bool:
+    name = col.decks.name_if_exists(DeckId(did)) or ""
+    return name == lesson_deck or name.startswith(lesson_deck + "::")
+
+
+def _schedule(
+    col: Collection,
+    plan: ImportPlan,
+    config: Config,
+    deck_schedules: dict[DeckId, tuple[str, int, float]],
+    result: ImportResult,
+) -> None:
+    """Presets, new-card order, held-back cards and the critical filter (other modules)."""
+    try:
+        from . import scheduling
+    except ImportError:  # pragma: no cover - until scheduling lands
+        scheduling = None  # type: ignore[assignment]
+    if scheduling is not None and deck_schedules:
+        result.messages += scheduling.configure_decks(
+            col,
+            config,
+            [
+                scheduling.DeckSchedule(did, diff, ivl, mult)
+                for did, (diff, ivl, mult) in deck_schedules.items()
+            ],
+        )
+    for lp in plan.lessons:
+        if lp.lesson is None or scheduling is None:
+            continue
+        nids = _note_ids_by_card(col, lp.work.key)
+        ordered = sorted(lp.lesson.cards, key=lambda c: (_DIFF_ORDER[c.difficulty], c.number))
+        cids: list[int] = []
+        for c in ordered:
+            nid = nids.get(c.number)
+            if nid is not None:
+                cids += _db(col).list("select id from cards where nid = ? order by ord", nid)
+        scheduling.order_new_cards(col, cids)
+        lesson_did = col.decks.id_for_name(lp.deck_name)
+        if lesson_did is not None:
+            result.messages += scheduling.update_holds(
+                col,
+                config,
+                lp.lesson.identity,
+                lesson_did,
+                scheduling.parse_prerequisites(lp.lesson),
+                nids,
+            )
+    try:
+        from . import review_filter
+    except ImportError:  # pragma: no cover - until the filter lands
+        return
+    review_filter.ensure_filter_deck(col, config)
+    review_filter.ensure_saved_searches(
+        col,
+        config,
+        [(lp.label, naming.lesson_tag(lp.lesson, config)) for lp in plan.lessons if lp.lesson],
+    )
+    result.messages = list(dict.fromkeys(result.messages))
+
+
+def _note_ids_by_card(col: Collection, key: str) -> dict[int, int]:
+    """Card number -> note id for the lesson's current (not retired) notes."""
+    nt = find_notetype(col)
+    out: dict[int, int] = {}
+    if nt is None:
+        return out
+    for nid, flds, tags in _db(col).all(
+        "select id, flds, tags from notes where mid = ? and guid like ?", nt["id"], guid_prefix(key) + "%"
+    ):
+        if "::retired " in tags:
+            continue
+        state = NoteState.decode(flds.split("\x1f")[ID_FIELD])
+        if state is not None:
+            out[state.number] = nid
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Conveniences for the command line, the sources and the GUI
+
+
+def read_files(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, bytes]]:
+    out = []
+    for p in paths:
+        name = os.fspath(p)
+        try:
+            with open(name, "rb") as f:
+                out.append((name, f.read()))
+        except OSError as e:
+            raise LessonError(name, 0, f"cannot read the file ({e.strerror or e}); check the path") from e
+    return out
+
+
+def import_lessons(
+    col: Collection,
+    lessons: Sequence[Lesson],
+    config: Config,
+    deck_root: str | None = None,
+) -> ImportResult:
+    """Plan and apply parsed lessons in one undo step."""
+    return apply_plan(col, plan_import(col, lessons, config, deck_root), config)
+
+
+def import_files(
+    col: Collection,
+    files: Sequence[tuple[str, bytes]],
+    config: Config,
+    deck_root: str | None = None,
+    cache_path: Path | None = None,
+) -> ImportResult:
+    """Parse, plan and apply (file name, bytes) pairs; nothing changes if any file is refused."""
+    plan = plan_files(col, files, config, deck_root, cache_path)
+    return apply_plan(col, plan, config, cache_path)
+
+
+def retired_counts(col: Collection, config: Config) -> tuple[int, int]:
+    """(notes, review log entries) that ``delete_retired`` would delete."""
+    nids = col.find_notes(f'"tag:{naming.retired_tag(config)}"')
+    if not nids:
+        return 0, 0
+    reviews = _db(col).scalar(
+        "select count() from revlog where cid in (select id from cards where nid in "
+        f"({','.join(map(str, nids))}))"
+    )
+    return len(nids), int(reviews or 0)
+
+
+def delete_retired(col: Collection, config: Config) -> OpChangesWithCount:
+    """Delete the notes an import retired (an explicit user command, undoable)."""
+    nids = col.find_notes(f'"tag:{naming.retired_tag(config)}"')
+    return col.remove_notes(nids)

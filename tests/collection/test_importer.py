@@ -1,0 +1,283 @@
+"""Import into a real collection: note type, fields, tags, decks, and re-import as a sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+
+from addon.collection import importer
+from addon.collection.notetype import FIELDS, NOTETYPE_NAME, find_notetype
+from addon.config import Config
+from addon.lesson.errors import LessonError
+
+from . import lesson_variants as lv
+
+CONFIG = Config.from_dict()
+
+
+def do_import(col: Collection, *texts: tuple[str, str], config: Config = CONFIG) -> importer.ImportResult:
+    files = [(name, text.encode("utf-8")) for name, text in texts]
+    return importer.import_files(col, files, config)
+
+
+def notes_by_card(col: Collection) -> dict[int, int]:
+    nt = find_notetype(col)
+    assert nt is not None
+    out = {}
+    for nid in col.find_notes(f"mid:{nt['id']} -tag:lessons::retired"):
+        note = col.get_note(nid)
+        out[int(note["Card"])] = nid
+    return out
+
+
+def answer_all_good(col: Collection) -> None:
+    """Study every queued card of the lessons once with the real v3 scheduler (Good)."""
+    root = col.decks.id_for_name("Lessons")
+    assert root is not None
+    col.decks.select(root)
+    for _ in range(50):
+        queued = col.sched.get_queued_cards(fetch_limit=1)
+        if not queued.cards:
+            return
+        qc = queued.cards[0]
+        card = col.get_card(qc.card.id)
+        card.start_timer()
+        states = qc.states
+        col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=3))  # type: ignore[arg-type]
+
+
+def test_first_import_builds_notes_tags_and_decks(col: Collection, lesson4_text: str) -> None:
+    result = do_import(col, ("Lesson_4.md", lesson4_text))
+    assert (result.added, result.updated, result.unchanged, result.retired) == (5, 0, 0, 0)
+
+    nt = col.models.by_name(NOTETYPE_NAME)
+    assert nt is not None
+    assert [f["name"] for f in nt["flds"]] == list(FIELDS)
+    assert len(col.models.all_names_and_ids()) >= 1
+
+    by_card = notes_by_card(col)
+    assert sorted(by_card) == [1, 2, 3, 4, 5]
+    n1 = col.get_note(by_card[1])
+    assert n1["Difficulty"] == "Easy"
+    assert n1["Concept"] == "Scaled Dot-Product Attention"
+    assert n1["Cognitive Level"] == "Remember"
+    assert n1["Source Section"] == "Core Concepts - Concept 1"
+    assert n1["Critical"] == "Yes"
+    assert n1["Lesson"] == "Lesson 04 - Transformers"
+    assert "<table" in n1["Back"] and "softmax" in n1["Back"]
+    assert "√d_k scaling" in n1["Key Terminology"]
+    tags = set(n1.tags)
+    assert {
+        "lessons::lesson::04_transformers",
+        "lessons::difficulty::easy",
+        "lessons::concept::scaled_dot_product_attention",
+        "lessons::bloom::remember",
+        "lessons::key_concept::self_attention",
+        "lessons::key_concept::positional_encoding",
+        "lessons::critical",
+    } <= tags
+
+    decks = {d.name for d in col.decks.all_names_and_ids()}
+    base = "Lessons::Lesson 04 - Transformers"
+    assert {base, f"{base}::Easy", f"{base}::Medium", f"{base}::Hard"} <= decks
+    hard_cards = col.find_cards(f'"deck:{base}::Hard"')
+    assert len(hard_cards) == 1
+    assert col.get_card(hard_cards[0]).note()["Card"] == "5"
+    lesson_deck = col.decks.by_name(base)
+    assert lesson_deck is not None
+    desc = lesson_deck["desc"]
+    assert "Transformer Architecture" in desc and "5 cards" in desc
+    assert "Self-Attention" in desc and "LLMs (Lesson 3)" in desc
+
+
+def test_note_type_is_created_once(col: Collection, lesson4_text: str, tmp_path: Path) -> None:
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    other = lesson4_text.replace("Lessons/Lesson_4.md", "Lessons/Lesson_9.md").replace(
+        "Lesson 4 - Transformers", "Lesson 9 - Diffusion"
+    )
+    do_import(col, ("Lesson_9.md", other))
+    names = [n.name for n in col.models.all_names_and_ids()]
+    assert names.count(NOTETYPE_NAME) == 1
+
+
+def test_reimport_unchanged_changes_nothing(col: Collection, lesson4_text: str) -> None:
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    before = col.db.all("select id, mod, usn, flds, tags from notes order by id")
+    cards_before = col.db.all("select id, mod, did, queue from cards order by id")
+    result = do_import(col, ("Lesson_4.md", lesson4_text))
+    assert (result.added, result.updated, result.unchanged, result.retired) == (0, 0, 5, 0)
+    assert result.summary().startswith("Nothing to change")
+    assert col.db.all("select id, mod, usn, flds, tags from notes order by id") == before
+    assert col.db.all("select id, mod, did, queue from cards order by id") == cards_before
+
+
+def test_same_lesson_under_another_path_is_the_same_lesson(
+    col: Collection, lesson4_text: str, tmp_path: Path
+) -> None:
+    do_import(col, ("/home/me/Lessons/Lesson_4.md", lesson4_text))
+    result = do_import(col, ("/elsewhere/renamed-transformers.md", lesson4_text))
+    assert (result.added, result.unchanged) == (0, 5)
+    assert col.note_count() == 5
+
+
+def test_reimport_keeps_every_review_on_its_question(col: Collection, lesson4_text: str) -> None:
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    answer_all_good(col)
+    # Which question each review belongs to, before the edit.
+    reviews_before = {
+        rid: col.get_card(cid).note()["Front"]
+        for rid, cid in col.db.all("select id, cid from revlog")
+    }
+    assert len(reviews_before) >= 5
+    fronts_before = {int(col.get_note(n)["Card"]): col.get_note(n)["Front"] for n in notes_by_card(col).values()}
+    sched_before = {
+        col.get_card(cid).note()["Front"]: (c_ivl, c_due, c_type)
+        for cid, c_ivl, c_due, c_type in col.db.all("select id, ivl, due, type from cards")
+    }
+
+    # A person edits the file: a new card 2 (old 2-5 become 3-6), card 3's answer changes
+    # (old card 3, now 4), old card 4 (now 5) is removed, and a card is appended.
+    edited = lv.renumber_from(lesson4_text, 2)
+    edited = lv.insert_card_before(
+        edited,
+        3,
+        lv.new_card(2, "Easy", "What does layer normalization normalize over?", "The feature dimension of each token."),
+    )
+    edited = lv.replace_in_card(edited, 4, "**Recommendation: ALiBi**", "**Recommendation: ALiBi (revised)**")
+    edited = lv.remove_card(edited, 5)
+    edited = lv.append_card(
+        edited, lv.new_card(7, "Hard", "Why do residual connections help deep transformers train?", "Gradient flow.")
+    )
+    result = do_import(col, ("Lesson_4.md", edited))
+    assert result.added == 2
+    assert result.retired == 1
+    assert result.updated >= 1  # the changed answer (plus renumbered cards)
+    assert not result.conflicts
+
+    # Every review is still there, on a note with the same question as before.
+    reviews_after = {
+        rid: col.get_card(cid).note()["Front"] for rid, cid in col.db.all("select id, cid from revlog")
+    }
+    assert reviews_after == reviews_before
+    # Every card kept its schedule, the changed and the renumbered ones too.
+    sched_after = {
+        col.get_card(cid).note()["Front"]: (c_ivl, c_due, c_type)
+        for cid, c_ivl, c_due, c_type in col.db.all("select id, ivl, due, type from cards")
+    }
+    for front, sched in sched_before.items():
+        assert sched_after[front] == sched, front[:60]
+    new_numbers = notes_by_card(col)
+    assert col.get_note(new_numbers[3])["Front"] == fronts_before[2]
+    assert col.get_note(new_numbers[4])["Front"] == fronts_before[3]
+    assert "ALiBi (revised)" in col.get_note(new_numbers[4])["Back"]
+    assert col.get_note(new_numbers[6])["Front"] == fronts_before[5]
+
+    # The removed card (old 4) is retired: suspended and tagged, not deleted.
+    retired = col.find_notes('"tag:lessons::retired"')
+    assert len(retired) == 1
+    retired_note = col.get_note(retired[0])
+    assert retired_note["Front"] == fronts_before[4]
+    assert all(c.queue == -1 for c in retired_note.cards())
+    assert col.note_count() == 7
+
+
+def test_retired_card_comes_back(col: Collection, lesson4_text: str) -> None:
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    do_import(col, ("Lesson_4.md", lv.remove_card(lesson4_text, 4)))
+    assert len(col.find_notes('"tag:lessons::retired"')) == 1
+    result = do_import(col, ("Lesson_4.md", lesson4_text))
+    assert result.updated == 1 and result.added == 0
+    assert col.find_notes('"tag:lessons::retired"') == []
+    assert col.find_cards("is:suspended") == []
+
+
+def test_delete_retired_is_explicit_and_counts(col: Collection, lesson4_text: str) -> None:
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    answer_all_good(col)
+    do_import(col, ("Lesson_4.md", lv.remove_card(lesson4_text, 5)))
+    assert col.note_count() == 5
+    notes, reviews = importer.retired_counts(col, CONFIG)
+    assert notes == 1 and reviews >= 1
+    out = importer.delete_retired(col, CONFIG)
+    assert out.count == 1
+    assert col.note_count() == 4
+
+
+def test_user_edit_is_kept_and_reported(col: Collection, lesson4_text: str) -> None:
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    nid = notes_by_card(col)[2]
+    note = col.get_note(nid)
+    note["Back"] = note["Back"] + "<p>My own mnemonic</p>"
+    col.update_note(note)
+
+    # File unchanged: the edit stays, nothing to report.
+    result = do_import(col, ("Lesson_4.md", lesson4_text))
+    assert result.conflicts == [] and result.updated == 0
+    assert "My own mnemonic" in col.get_note(nid)["Back"]
+
+    # File changed too: conflict, edit kept.
+    edited = lv.replace_in_card(lesson4_text, 2, "h = 8 to 32 heads", "h = 8 to 64 heads")
+    result = do_import(col, ("Lesson_4.md", edited))
+    assert len(result.conflicts) == 1 and "card 2" in result.conflicts[0]
+    assert "My own mnemonic" in col.get_note(nid)["Back"]
+
+    # on_conflict = overwrite: the file wins.
+    result = do_import(col, ("Lesson_4.md", edited), config=Config.from_dict({"on_conflict": "overwrite"}))
+    assert result.updated == 1 and not result.conflicts
+    back = col.get_note(nid)["Back"]
+    assert "My own mnemonic" not in back and "8 to 64 heads" in back
+
+
+def test_user_tags_survive_reimport(col: Collection, lesson4_text: str) -> None:
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    nid = notes_by_card(col)[1]
+    col.tags.bulk_add([nid], "my_exam_topic")
+    edited = lv.replace_in_card(lesson4_text, 1, "Each output position", "Every output position")
+    result = do_import(col, ("Lesson_4.md", edited))
+    assert result.updated == 1
+    note = col.get_note(nid)
+    assert "my_exam_topic" in note.tags and "lessons::critical" in note.tags
+
+
+def test_one_undo_step(col: Collection, lesson4_text: str) -> None:
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    assert col.undo_status().undo == importer.UNDO_NAME
+    col.undo()
+    assert col.note_count() == 0
+
+
+def test_refused_file_changes_nothing(col: Collection, lesson4_text: str) -> None:
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    before = col.db.all("select id, mod from notes order by id")
+    edited = lv.replace_in_card(lesson4_text, 1, "Each output position", "Every output position")
+    bad = "# Flashcard Set: Lesson 7 - Broken\n\n### Card 1 | Easy\n**FRONT:**\nQ\n\n### Card 1 | Hard\n**FRONT:**\nQ2\n**BACK:**\nA2\n"
+    with pytest.raises(LessonError) as err:
+        do_import(col, ("Lesson_4.md", edited), ("Lesson_7.md", bad))
+    assert str(err.value).startswith("Lesson_7.md:")
+    assert col.db.all("select id, mod from notes order by id") == before
+
+
+def test_two_files_of_one_lesson_are_refused(col: Collection, lesson4_text: str) -> None:
+    with pytest.raises(LessonError) as err:
+        do_import(col, ("a/Lesson_4.md", lesson4_text), ("b/Lesson_4.md", lesson4_text))
+    assert "same lesson" in str(err.value)
+    assert col.note_count() == 0
+
+
+def test_unchanged_fast_path_uses_the_cache(col: Collection, lesson4_text: str, tmp_path: Path) -> None:
+    cache = tmp_path / "cache.json"
+    files = [("Lesson_4.md", lesson4_text.encode())]
+    importer.import_files(col, files, CONFIG, cache_path=cache)
+    plan = importer.plan_files(col, files, CONFIG, cache_path=cache)
+    assert plan.lessons[0].lesson is None  # not even parsed
+    assert plan.count("unchanged") == 5
+    # A note edited in Anki invalidates the shortcut: the full comparison runs again.
+    nid = notes_by_card(col)[1]
+    note = col.get_note(nid)
+    note["Back"] += "<p>mine</p>"
+    col.update_note(note)
+    plan = importer.plan_files(col, files, CONFIG, cache_path=cache)
+    assert plan.lessons[0].lesson is not None
+    assert plan.count("unchanged") == 5
