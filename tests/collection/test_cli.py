@@ -9,7 +9,7 @@ from pathlib import Path
 
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-from ..conftest import REPO
+from tests.conftest import REPO
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
