@@ -25,7 +25,7 @@ def do_import(col: Collection, *texts: tuple[str, str], config: Config = CONFIG)
 def notes_by_card(col: Collection) -> dict[int, int]:
     nt = find_notetype(col)
     assert nt is not None
-    out = {}
+    out: dict[int, int] = {}
     for nid in col.find_notes(f"mid:{nt['id']} -tag:lessons::retired"):
         note = col.get_note(nid)
         out[int(note["Card"])] = nid
@@ -45,7 +45,7 @@ def answer_all_good(col: Collection) -> None:
         card = col.get_card(qc.card.id)
         card.start_timer()
         states = qc.states
-        col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=3))  # type: ignore[arg-type]
+        col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=3))
 
 
 def test_first_import_builds_notes_tags_and_decks(col: Collection, lesson4_text: str) -> None:
