@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from anki.cards import CardId
-from anki.collection import AddNoteRequest, Collection, OpChangesWithCount
+from anki.collection import Collection, OpChangesWithCount
 from anki.dbproxy import DBProxy
 from anki.decks import DeckId
 from anki.models import NotetypeDict
@@ -653,13 +654,23 @@ def _set_description(col: Collection, did: DeckId, text: str) -> None:
         col.decks.save(deck)
 
 
-def _deck_id(col: Collection, name: str, cache: dict[str, DeckId]) -> DeckId:
-    did = cache.get(name)
-    if did is None:
-        did = col.decks.id(name, create=True)
-        assert did is not None
-        cache[name] = did
-    return did
+class _Decks:
+    """Deck name -> id, case-insensitive like Anki, creating missing normal decks on demand."""
+
+    def __init__(self, col: Collection) -> None:
+        self.col = col
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.ids = {d.name.casefold(): DeckId(d.id) for d in self.col.decks.all_names_and_ids()}
+
+    def get(self, name: str) -> DeckId:
+        did = self.ids.get(name.casefold())
+        if did is None:
+            did = self.col.decks.id(name, create=True)
+            assert did is not None
+            self.ids[name.casefold()] = did
+        return did
 
 
 def _new_guid(key: str, t: _Target, taken: set[str]) -> str:
@@ -701,20 +712,10 @@ def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResu
     fidx = {f["name"]: f["ord"] for f in nt["flds"]}
     order = [fidx[name] for name in FIELDS]
     id_ord = fidx[FIELDS[ID_FIELD]]
-    deck_ids: dict[str, DeckId] = {}
     retired_tag = naming.retired_tag(config)
     taken_guids: set[str] = set()
     if any(lp.work.adds for lp in plan.lessons if lp.lesson is not None):
         taken_guids = set(_db(col).list("select guid from notes where guid like 'lf%'"))
-
-    add_requests: list[AddNoteRequest] = []
-    add_targets: list[_Target] = []
-    update_notes: list[Note] = []
-    moves: dict[DeckId, list[CardId]] = defaultdict(list)
-    unretire_cids: list[CardId] = []
-    retire_nids: list[NoteId] = []
-    deck_schedules: dict[DeckId, tuple[str, int, float]] = {}
-    lesson_decks: list[tuple[LessonPlan, DeckId]] = []
 
     def note_values(t: _Target, key: str) -> list[str]:
         values = t.fields()
@@ -727,26 +728,49 @@ def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResu
         full[id_ord] = state
         return full
 
+    # 1. New notes, in one bulk call that also creates their decks (much faster than one
+    #    backend operation per deck and per note).
+    foreign: list[dict[str, Any]] = []
+    for lp in plan.lessons:
+        if lp.lesson is None:
+            continue
+        work: _Work = lp.work
+        for t in work.adds:
+            foreign.append(
+                {
+                    "guid": _new_guid(work.key, t, taken_guids),
+                    "fields": note_values(t, work.key),
+                    "tags": list(t.tags),
+                    "notetype": nt["id"],
+                    "deck": t.deck_name,
+                }
+            )
+        result.added += len(work.adds)
+    if foreign:
+        _add_foreign_notes(col, nt, foreign)
+    decks = _Decks(col)
+
+    # 2. Updates, retirements, deck moves.
+    update_notes: list[Note] = []
+    moves: dict[DeckId, list[CardId]] = defaultdict(list)
+    unretire_cids: list[CardId] = []
+    retire_nids: list[NoteId] = []
+    deck_schedules: dict[DeckId, tuple[str, int, float]] = {}
+    lesson_decks: list[tuple[LessonPlan, DeckId]] = []
     for lp in plan.lessons:
         result.unchanged += lp.count("unchanged")
         result.lessons.append(lp.deck_name)
         if lp.lesson is None:
             continue
-        work: _Work = lp.work
+        work = lp.work
         result.warnings += lp.warnings
-        lesson_did = _deck_id(col, lp.deck_name, deck_ids)
-        lesson_decks.append((lp, lesson_did))
+        lesson_decks.append((lp, decks.get(lp.deck_name)))
         for t in work.targets:
-            did = _deck_id(col, t.deck_name, deck_ids)
-            deck_schedules[did] = (t.card.difficulty, t.card.initial_interval_days, t.card.multiplier)
-        for t in work.adds:
-            note = Note(col, nt)
-            note.fields = note_values(t, work.key)
-            note.tags = list(t.tags)
-            note.guid = _new_guid(work.key, t, taken_guids)
-            add_requests.append(AddNoteRequest(note=note, deck_id=deck_ids[t.deck_name]))
-            add_targets.append(t)
-        result.added += len(work.adds)
+            deck_schedules[decks.get(t.deck_name)] = (
+                t.card.difficulty,
+                t.card.initial_interval_days,
+                t.card.multiplier,
+            )
         for t, e, _changed in work.updates + [(t, e, False) for t, e in work.retag]:
             note = col.get_note(e.nid)
             note.fields = note_values(t, work.key)
@@ -754,10 +778,9 @@ def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResu
             was_retired = any(x.lower() == retired_tag.lower() for x in note.tags)
             note.tags = user_tags + t.tags
             update_notes.append(note)
-            target_did = deck_ids[t.deck_name]
+            target_did = decks.get(t.deck_name)
             for cid, did, odid in _db(col).all("select id, did, odid from cards where nid = ?", e.nid):
-                home = odid or did
-                if home != target_did and not odid and _in_lesson_tree(col, home, lp.deck_name):
+                if did != target_did and not odid and _in_lesson_tree(col, did, lp.deck_name):
                     moves[target_did].append(CardId(cid))
                 if was_retired:
                     unretire_cids.append(CardId(cid))
@@ -767,12 +790,9 @@ def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResu
                 f"{lp.label}, card {t.card.number} ({_plain(e.fields[0], 60)}): edited in Anki and "
                 "changed in the file; your edit was kept"
             )
-        for e in work.retires:
-            retire_nids.append(e.nid)
+        retire_nids += [e.nid for e in work.retires]
         result.retired += len(work.retires)
 
-    if add_requests:
-        col.add_notes(add_requests)
     if update_notes:
         col.update_notes(update_notes)
     for did, cids in moves.items():
@@ -792,6 +812,25 @@ def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResu
         _set_description(col, lesson_did, _deck_description(lp.lesson, config, len(lp.lesson.cards)))
 
     _schedule(col, plan, config, deck_schedules, result)
+
+
+def _add_foreign_notes(col: Collection, nt: NotetypeDict, notes: list[dict[str, Any]]) -> None:
+    """Add notes (with their GUIDs) through Anki's own bulk JSON import, creating decks as needed."""
+    data = {
+        "notes": notes,
+        "default_deck": 1,
+        "default_notetype": nt["id"],
+        # Never merge with an existing note that happens to share a first field.
+        "dupe_resolution": "Duplicate",
+    }
+    out = col.import_json_string(orjson.dumps(data).decode("utf-8"))
+    added = len(out.log.new) + len(out.log.duplicate)
+    if added != len(notes):
+        raise RuntimeError(
+            f"Anki added {added} of {len(notes)} notes "
+            f"({len(out.log.conflicting)} conflicting, {len(out.log.missing_notetype)} without note type, "
+            f"{len(out.log.empty_first_field)} with an empty first field)"
+        )
 
 
 def _in_lesson_tree(col: Collection, did: int, lesson_deck: str) -> bool:
