@@ -407,7 +407,12 @@ def _list(lines: list[str], i: int, out: list[str]) -> int:
                     loose = True
                     i = j
                     continue
-                if j < n and _LIST.match(lines[j]) and base <= _indent(lines[j]) < base + 2:
+                nm = _LIST.match(lines[j]) if j < n else None
+                if (
+                    nm
+                    and base <= len(nm.group(1)) < base + 2
+                    and nm.group(2)[0].isdigit() == ordered
+                ):
                     loose = True
                 i = j
                 break
