@@ -108,7 +108,7 @@ class LessonServer:
 
     def serve(self, path: str, body: bytes | str, **kw: object) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self.routes[path] = Route(body=data, **kw)  # type: ignore[arg-type]
+        self.routes[path] = Route(body=data, **kw)
         return self.url(path)
 
     def reset_counts(self) -> None:

@@ -132,7 +132,7 @@ def test_a_failing_source_is_reported_by_name_and_the_others_still_sync(
     route, reason = FAILURES[kind]
     good = server.serve("/Lesson_4.md", lesson_text())
     body = route.pop("body", lesson_text(5, "Diffusion")) if isinstance(route, dict) else b""
-    bad = server.serve("/bad.md", body, **route)  # type: ignore[arg-type]
+    bad = server.serve("/bad.md", body, **route)
     report, result = sync(col, [SourceSpec(bad), SourceSpec(good)], tmp_path, cfg)
     bad_src, good_src = report.sources
     assert bad_src.status == "failed" and reason in bad_src.reason, bad_src.line()
@@ -158,7 +158,7 @@ def test_failure_after_success_keeps_the_notes_and_the_state(
     # Broken upload: the file is cut in the middle (fewer bytes than declared).
     text = lesson_text().replace("Write the complete formula", "Write the whole formula")
     server.serve("/Lesson_4.md", text.encode()[:8000], content_length=len(text.encode()))
-    report, result = sync(col, [SourceSpec(url)], tmp_path, cfg)
+    report, _ = sync(col, [SourceSpec(url)], tmp_path, cfg)
     assert report.sources[0].status == "failed" and "truncated" in report.sources[0].reason
     assert {nid: col.get_note(nid).fields for nid in col.find_notes("")} == before
 
