@@ -149,3 +149,24 @@ def _save(report: SyncReport) -> None:
             entry["top"] = {k: s.top.get(k) for k in ("etag", "last_modified", "text", "kind")}
         sources[s.key] = entry
     save_state(report.state_file, state)
+
+
+def summary(report: SyncReport, result: ImportResult) -> str:
+    """A few lines for people: what was imported, then one line per source that needs a word."""
+    n = len(report.sources)
+    failed = len(report.failed)
+    fetched = sum(1 for s in report.sources if s.status == "fetched")
+    if result.lessons and (result.added or result.updated or result.retired or result.conflicts):
+        head = "Lessons synced: " + result.summary().splitlines()[0]
+    elif fetched:
+        head = "Lessons synced: no card changed."
+    else:
+        head = "Lessons: nothing changed." if not failed else "Lessons: nothing imported."
+    counts = f"{n} source{'s' if n != 1 else ''}: {fetched} fetched, " + (
+        f"{n - fetched - failed} unchanged, {failed} failed."
+    )
+    lines = [head, counts]
+    lines += [f"Conflict: {c}" for c in result.conflicts]
+    if report.error:
+        lines.append(f"Import failed: {report.error}")
+    return "\n".join(lines)

@@ -91,7 +91,10 @@ class SourceResult:
         failed = [i for i in self.items if i.status == "failed"]
         if failed:
             self.status = "failed"
-            self.reason = "; ".join(f"{i.name}: {i.reason}" for i in failed[:5])
+            self.reason = "; ".join(
+                i.reason if i.reason.startswith(i.name) else f"{i.name}: {i.reason}"
+                for i in failed[:5]
+            )
             if len(failed) > 5:
                 self.reason += f"; and {len(failed) - 5} more"
             return
