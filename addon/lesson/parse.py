@@ -9,7 +9,9 @@ raise :class:`~.errors.LessonError` naming the file and line.
 
 from __future__ import annotations
 
+import bisect
 import csv
+import gc
 import os
 import re
 from collections.abc import Iterable
@@ -130,6 +132,13 @@ class _Parser:
         self.warnings: list[LessonWarning] = []
         self.fenced = self._mark_fences()
         self._csv_fields: dict[int, dict[str, str]] = {}  # id(ExportRow) -> CSV cells by header
+        self._explicit_missing: set[int] = set()  # id(ExportRow) naming a card that is not there
+        # Lines that may hold a Critical Knowledge Flag (outside fences), in order.
+        self.critical_lines = [
+            i
+            for i, line in enumerate(self.lines)
+            if ("ritical" in line or "RITICAL" in line) and not self.fenced[i]
+        ]
 
     # ------------------------------------------------------------------ helpers
 
@@ -146,7 +155,11 @@ class _Parser:
         fenced = [False] * n
         i = 0
         while i < n:
-            m = _FENCE_OPEN.match(lines[i])
+            line = lines[i]
+            if "``" not in line and "~~" not in line:
+                i += 1
+                continue
+            m = _FENCE_OPEN.match(line)
             if not m or (m.group(1)[0] == "`" and "`" in m.group(2)):
                 i += 1
                 continue
@@ -322,8 +335,30 @@ class _Parser:
         back: list[str] | None = None
         critical = False
         note = ""
-        for i in range(start + 1, end):
-            lab = self.label(i)
+        i = start + 1
+        while i < end:
+            line = lines[i]
+            if state == "back":
+                # Only the flag ends a back: jump to the next line that may hold it.
+                assert back is not None
+                k = bisect.bisect_right(self.critical_lines, i - 1)
+                flag = end
+                while k < len(self.critical_lines) and self.critical_lines[k] < end:
+                    j = self.critical_lines[k]
+                    lab = self.label(j)
+                    if lab is not None and lab.name in _CRITICAL_LABELS:
+                        critical, note = _critical(lab.value)
+                        flag = j
+                        break
+                    k += 1
+                back.extend(lines[i:flag])
+                break
+            if state == "front":
+                t = line.lstrip()[:1]
+                lab = self.label(i) if (t in ("*", "_", "#") or ":" in line) and t else None
+            else:
+                lab = self.label(i)
+            i += 1
             if lab is not None:
                 side_ok = lab.bold or lab.upper
                 if side_ok and lab.name in _FRONT_LABELS and state == "meta":
@@ -334,20 +369,15 @@ class _Parser:
                     state = "back"
                     back = [lab.value] if lab.value else []
                     continue
-                if lab.name in _CRITICAL_LABELS and state in ("meta", "front", "back"):
+                if lab.name in _CRITICAL_LABELS:
                     critical, note = _critical(lab.value)
-                    if state == "back":
-                        state = "after"
                     continue
                 if state == "meta" and lab.name in _META_LABELS:
                     meta.setdefault(_META_LABELS[lab.name], _strip_md(lab.value))
                     continue
             if state == "front":
                 assert front is not None
-                front.append(lines[i])
-            elif state == "back":
-                assert back is not None
-                back.append(lines[i])
+                front.append(line)
         difficulty = _difficulty_word(rest) or meta.get("difficulty", "").strip()
         if not difficulty:
             raise self.error(
@@ -559,42 +589,75 @@ class _Parser:
         return rows
 
     def _match_exports(self, rows: list[ExportRow], cards: list[Card]) -> None:
+        """Pair export rows with cards: an explicit card column, else by content near the
+        expected position, else by content anywhere, else by position. Linear in practice."""
         by_number = {c.number: c for c in cards}
+        token_cache: dict[int, set[str]] = {}
+
+        def card_tokens(ci: int) -> set[str]:
+            t = token_cache.get(ci)
+            if t is None:
+                c = cards[ci]
+                t = token_cache[ci] = _tokens(c.front_md[:2000] + " " + c.concept)
+            return t
+
         for kind in ("tsv", "csv"):
             group = [r for r in rows if r.kind == kind]
             taken: set[int] = set()
-            explicit = [r for r in group if r.card_number is not None]
-            for r in explicit:
+            for r in group:
+                if r.card_number is None:
+                    continue
                 if r.card_number not in by_number:
                     self.warn(
                         r.line - 1,
-                        f"{kind.upper()} export row names card {r.card_number}, but there is no such card",
+                        f"{kind.upper()} export row names card {r.card_number}, but there is no "
+                        "such card",
                     )
                     r.card_number = None
+                    self._explicit_missing.add(id(r))
                 else:
                     taken.add(r.card_number)
-            rest = [r for r in group if r.card_number is None and r not in explicit]
-            card_tokens = [_tokens(c.front_md + " " + c.concept) for c in cards]
-            scored = []
-            for ri, r in enumerate(rest):
+            pending = [
+                (pos, r)
+                for pos, r in enumerate(group)
+                if r.card_number is None and id(r) not in self._explicit_missing
+            ]
+            # 1. content, near where the row is expected (rows follow card order)
+            leftovers: list[tuple[int, ExportRow, set[str]]] = []
+            expected = 0
+            for pos, r in pending:
                 rt = _tokens(r.front)
-                pos = group.index(r)
-                for ci, ct in enumerate(card_tokens):
-                    score = len(rt & ct) / max(1, len(rt))
-                    if score >= 0.34:
-                        scored.append((score, -abs(pos - ci), ri, ci))
-            scored.sort(reverse=True)
-            done: set[int] = set()
-            for _, _, ri, ci in scored:
-                if ri in done or cards[ci].number in taken:
+                best: tuple[float, int] | None = None
+                for ci in dict.fromkeys((expected, expected + 1, expected + 2, expected - 1, pos)):
+                    if 0 <= ci < len(cards) and cards[ci].number not in taken:
+                        score = len(rt & card_tokens(ci)) / max(1, len(rt))
+                        if score >= 0.34 and (best is None or score > best[0]):
+                            best = (score, ci)
+                if best is not None:
+                    r.card_number = cards[best[1]].number
+                    taken.add(r.card_number)
+                    expected = best[1] + 1
+                else:
+                    leftovers.append((pos, r, rt))
+            # 2. content, anywhere among the cards still free (bounded work)
+            free = [ci for ci in range(len(cards)) if cards[ci].number not in taken]
+            if leftovers and free and len(leftovers) * len(free) <= 200_000:
+                scored = []
+                for li, (pos, _r, rt) in enumerate(leftovers):
+                    for ci in free:
+                        score = len(rt & card_tokens(ci)) / max(1, len(rt))
+                        if score >= 0.34:
+                            scored.append((score, -abs(pos - ci), li, ci))
+                scored.sort(reverse=True)
+                for _, _, li, ci in scored:
+                    r = leftovers[li][1]
+                    if r.card_number is None and cards[ci].number not in taken:
+                        r.card_number = cards[ci].number
+                        taken.add(r.card_number)
+            # 3. position
+            for pos, r, _ in leftovers:
+                if r.card_number is not None:
                     continue
-                rest[ri].card_number = cards[ci].number
-                taken.add(cards[ci].number)
-                done.add(ri)
-            for ri, r in enumerate(rest):
-                if ri in done:
-                    continue
-                pos = group.index(r)
                 if pos < len(cards) and cards[pos].number not in taken:
                     r.card_number = cards[pos].number
                     taken.add(r.card_number)
@@ -608,23 +671,20 @@ class _Parser:
                 if r.card_number is None:
                     continue
                 card = by_number[r.card_number]
-                said = _export_difficulty(r, self._csv_fields.get(id(r)))
+                named = self._csv_fields.get(id(r))
+                said = _export_difficulty(r, named)
                 if said and said != card.difficulty:
                     self.warn(
                         r.line - 1,
                         f"{kind.upper()} export row '{_short(r.front)}' says {said.title()}, but card "
                         f"{card.number} is {card.difficulty.title()}",
                     )
-                named = self._csv_fields.get(id(r)) or {}
-                level = named.get("cognitive_level") or named.get("cognitive level") or ""
-                if (
-                    level.strip()
-                    and card.cognitive_level
-                    and level.strip().lower() != card.cognitive_level.lower()
-                ):
+                level = (named or {}).get("cognitive_level") or (named or {}).get("cognitive level")
+                level = (level or "").strip()
+                if level and card.cognitive_level and level.lower() != card.cognitive_level.lower():
                     self.warn(
                         r.line - 1,
-                        f"CSV export row '{_short(r.front)}' says cognitive level {level.strip()}, but card "
+                        f"CSV export row '{_short(r.front)}' says cognitive level {level}, but card "
                         f"{card.number} is {card.cognitive_level}",
                     )
 
@@ -735,6 +795,8 @@ def _section_kind(title: str) -> str | None:
 
 def _strip_md(text: str) -> str:
     t = text.strip()
+    if t[:1] not in ("*", "_", "`"):
+        return t
     for mark in ("**", "__", "*", "_", "`"):
         if len(t) > 2 * len(mark) and t.startswith(mark) and t.endswith(mark):
             t = t[len(mark) : -len(mark)].strip()
@@ -764,7 +826,7 @@ def _trim(lines: list[str]) -> str:
         start += 1
     while end > start and (not lines[end - 1].strip() or _RULE.match(lines[end - 1])):
         end -= 1
-    return "\n".join(ln.rstrip() for ln in lines[start:end])
+    return "\n".join(lines[start:end]).rstrip()
 
 
 def _column(headers: list[str], *keys: str) -> int | None:
@@ -887,6 +949,18 @@ def parse_text(data: str | bytes, file: str) -> Lesson:
     Raises LessonError when the file cannot be imported; odd but usable content is
     reported in ``lesson.warnings``.
     """
+    # Parsing allocates many small objects and keeps them all: the cyclic GC would walk
+    # them again and again (a third of the time on a 10,000-card file) for no garbage.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(data, file)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _parse(data: str | bytes, file: str) -> Lesson:
     text = _decode(data, file)
     p = _Parser(text, file)
     header_end, sections, card_heads = p.sections()
@@ -916,8 +990,8 @@ def parse_text(data: str | bytes, file: str) -> Lesson:
     cards: list[Card] = []
     first_line: dict[int, int] = {}
     for start in card_heads:
-        nxt = [b for b in boundaries if b > start]
-        end = nxt[0] if nxt else len(p.lines)
+        k = bisect.bisect_right(boundaries, start)
+        end = boundaries[k] if k < len(boundaries) else len(p.lines)
         card = p.card(start, end)
         if card.number in first_line:
             raise p.error(

@@ -37,31 +37,39 @@ _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _LANG_BAD = re.compile(r"[^A-Za-z0-9_+-]")
 
 # Inline tokens, matched left to right in one pass.
-# "\x02" separates table cells rendered in one call: no pattern crosses it.
+# "\x02" separates table cells and "\x03" table rows rendered in one call: no pattern
+# crosses them.
 _INLINE_TOKEN = re.compile(
     r"(?=[\\`$!\[<])(?:"  # cheap first-character filter
     r"(?P<esc>\\[!-/:-@\[-`{-~])"
-    r"|(?P<code>(?P<ticks>`+)(?P<codetext>[^\x02]+?)(?<!`)(?P=ticks)(?!`))"
-    r"|\$\$(?P<dmath>(?!\s*\$)[^\x02]+?)\$\$"
-    r"|(?<![\\$])\$(?P<math>[^\s$\x02](?:[^$\n\x02]*[^\s$\\\x02])?)\$(?![\d$])"
-    r"|(?P<img>!)?\[(?P<label>[^\[\]\n\x02]*)\]\(\s*<?"
-    r"(?P<url>[^\s()<>\x02]*(?:\([^\s()<>\x02]*\)[^\s()<>\x02]*)*)>?"
-    r"(?:\s+\"[^\"\n\x02]*\")?\s*\)"
-    r"|<(?P<auto>(?:https?://|mailto:)[^\s<>\"'\x02]+)>"
+    r"|(?P<code>(?P<ticks>`+)(?P<codetext>[^\x02\x03]+?)(?<!`)(?P=ticks)(?!`))"
+    r"|\$\$(?P<dmath>(?!\s*\$)[^\x02\x03]+?)\$\$"
+    r"|(?<![\\$])\$(?P<math>[^\s$\x02\x03](?:[^$\n\x02\x03]*[^\s$\\\x02\x03])?)\$(?![\d$])"
+    r"|(?P<img>!)?\[(?P<label>[^\[\]\n\x02\x03]*)\]\(\s*<?"
+    r"(?P<url>[^\s()<>\x02\x03]*(?:\([^\s()<>\x02\x03]*\)[^\s()<>\x02\x03]*)*)>?"
+    r"(?:\s+\"[^\"\n\x02\x03]*\")?\s*\)"
+    r"|<(?P<auto>(?:https?://|mailto:)[^\s<>\"'\x02\x03]+)>"
     r")"
 )
-_INLINE_SPECIAL = re.compile(r"[`$\[\\<>&*_]")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x01")
 # Emphasis runs on escaped text. Each pattern starts with its literal (fast scanning) and
-# consumes runs greedily; no pattern crosses "\x02", and em never crosses a tag.
-_STRONG_EM = re.compile(r"\*\*\*(?=[^\s*])([^*<\x02]*[^\s*<\x02])\*\*\*")
-_STRONG_STAR = re.compile(r"\*\*(?=[^\s*])([^*\x02]*(?:\*(?!\*)[^*\x02]*)*?)(?<=[^\s*])\*\*")
-_STRONG_UNDER = re.compile(
-    r"__(?<![\w\\]__)(?=[^\s_])([^_\x02]*(?:_(?!_)[^_\x02]*)*?)(?<=[^\s_])__(?!\w)"
+# consumes runs greedily; no pattern crosses "\x02\x03", and em never crosses a tag.
+_STRONG_EM = re.compile(r"\*\*\*(?=[^\s*])([^*<\x02\x03]*[^\s*<\x02\x03])\*\*\*")
+_STRONG_STAR = re.compile(
+    r"\*\*(?=[^\s*])([^*\x02\x03]*(?:\*(?!\*)[^*\x02\x03]*)*?)(?<=[^\s*])\*\*"
 )
-_EM_STAR = re.compile(r"\*(?<![*\\]\*)(?=[^\s*])([^*<\x02]*[^\s*<\\\x02])\*(?!\*)")
-_EM_UNDER = re.compile(r"_(?<![\w\\]_)(?=[^\s_])([^_<\x02]*[^\s_<\\\x02])_(?!\w)")
+_STRONG_UNDER = re.compile(
+    r"__(?<![\w\\]__)(?=[^\s_])([^_\x02\x03]*(?:_(?!_)[^_\x02\x03]*)*?)(?<=[^\s_])__(?!\w)"
+)
+_EM_STAR = re.compile(r"\*(?<![*\\]\*)(?=[^\s*])([^*<\x02\x03]*[^\s*<\\\x02\x03])\*(?!\*)")
+_EM_UNDER = re.compile(r"_(?<![\w\\]_)(?=[^\s_])([^_<\x02\x03]*[^\s_<\\\x02\x03])_(?!\w)")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
+_CONTROL_DROP = {0: None, 1: None, 2: None, 3: None}
+
+
+def _has_box(text: str) -> bool:
+    # max() runs at C speed; only text with a character at or above U+2500 needs the regex.
+    return bool(text) and max(text) >= "\u2500" and _BOX.search(text) is not None
 
 
 def _esc(text: str) -> str:
@@ -77,7 +85,11 @@ def _attr(text: str) -> str:
 
 def _inline(text: str) -> str:
     """Inline markup of one block of text (may contain newlines, which become <br>)."""
-    if not _INLINE_SPECIAL.search(text):
+    # Cheap substring tests (C speed) decide which regex passes are needed at all.
+    tokens = "`" in text or "$" in text or "[" in text or "\\" in text or "<" in text
+    star = "*" in text
+    under = "_" in text
+    if not (tokens or star or under or "&" in text or ">" in text):
         return text.replace("\n", "<br>")
     frags: list[str] = []
 
@@ -110,16 +122,18 @@ def _inline(text: str) -> str:
         frags.append(html)
         return f"\x00{len(frags) - 1}\x01"
 
-    text = _INLINE_TOKEN.sub(token, text)
-    text = _esc(text)
-    if "*" in text:
+    if tokens:
+        text = _INLINE_TOKEN.sub(token, text)
+    if "&" in text or "<" in text or ">" in text:
+        text = _esc(text)
+    if star and "*" in text:
         if "***" in text:
             text = _STRONG_EM.sub(_strong_em, text)
         if "**" in text:
             text = _STRONG_STAR.sub(_strong, text)
         if "*" in text:
             text = _EM_STAR.sub(_em, text)
-    if "_" in text:
+    if under and "_" in text:
         if "__" in text:
             text = _STRONG_UNDER.sub(_strong, text)
         text = _EM_UNDER.sub(_em, text)
@@ -200,26 +214,48 @@ def _table(header: str, sep: str, rows: list[str]) -> str:
     n = len(heads)
     aligns = [_align(c) for c in split_table_row(sep)][:n]
     aligns += [""] * (n - len(aligns))
+    if rows and not any(aligns):
+        fast = _table_fast(heads, rows)
+        if fast is not None:
+            return fast
     cells = list(heads)
     for row in rows:
         cells.extend(_row_cells(row, n))
     # One inline pass for the whole table ("\x02" between cells; nothing crosses it).
     html = _inline("\x02".join(cells)).split("\x02")
-    if not any(aligns):
-        head = "<tr><th>" + "</th><th>".join(html[:n]) + "</th></tr>"
-        body = "".join(
-            "<tr><td>" + "</td><td>".join(html[r : r + n]) + "</td></tr>"
-            for r in range(n, len(html), n)
-        )
-    else:
-        head = "<tr>" + "".join(f"<th{aligns[k]}>{html[k]}</th>" for k in range(n)) + "</tr>"
-        body = "".join(
-            "<tr>" + "".join(f"<td{aligns[k]}>{html[r + k]}</td>" for k in range(n)) + "</tr>"
-            for r in range(n, len(html), n)
-        )
+    head = "<tr>" + "".join(f"<th{aligns[k]}>{html[k]}</th>" for k in range(n)) + "</tr>"
+    body = "".join(
+        "<tr>" + "".join(f"<td{aligns[k]}>{html[r + k]}</td>" for k in range(n)) + "</tr>"
+        for r in range(n, len(html), n)
+    )
     if body:
         body = "<tbody>" + body + "</tbody>"
     return '<div class="lf-table"><table><thead>' + head + "</thead>" + body + "</table></div>"
+
+
+def _table_fast(heads: list[str], rows: list[str]) -> str | None:
+    """The common table (no alignment, no backslash, every row the header's width) with
+    string operations on the whole block; None when the table needs the careful path."""
+    n = len(heads)
+    block = "\n" + "\n".join([r.strip() for r in rows]) + "\n"
+    if "\\" in block or "\x02" in block:
+        return None
+    block = block.replace("\n|", "\n").replace("|\n", "\n")[1:-1]
+    want = n - 1
+    for line in block.split("\n"):
+        if line.count("|") != want:
+            return None
+    cells = [c.strip() for c in block.replace("\n", "|\x03|").split("|")]
+    text = "\x02".join(heads) + "\x03" + "\x02".join(cells).replace("\x02\x03\x02", "\x03")
+    html = _inline(text)
+    head, _, body = html.partition("\x03")
+    return (
+        '<div class="lf-table"><table><thead><tr><th>'
+        + head.replace("\x02", "</th><th>")
+        + "</th></tr></thead><tbody><tr><td>"
+        + body.replace("\x02", "</td><td>").replace("\x03", "</td></tr><tr><td>")
+        + "</td></tr></tbody></table></div>"
+    )
 
 
 # ----------------------------------------------------------------------------- blocks
@@ -261,7 +297,7 @@ def _starts_block(lines: list[str], i: int) -> bool:
         return True
     if "|" in line and _is_table_start(lines, i):
         return True
-    return _BOX.search(line) is not None
+    return _has_box(line)
 
 
 def _blocks(lines: list[str], out: list[str], tight: bool = False) -> None:
@@ -295,7 +331,7 @@ def _blocks(lines: list[str], out: list[str], tight: bool = False) -> None:
                     body = [ln[min(indent, _indent(ln)) :] for ln in body]
                 code = "\n".join(body)
                 i = j + 1
-                if _BOX.search(code):
+                if _has_box(code):
                     out.append(f'<pre class="lf-diagram">{_esc(code)}</pre>')
                 elif lang:
                     out.append(
@@ -354,7 +390,7 @@ def _blocks(lines: list[str], out: list[str], tight: bool = False) -> None:
             if m and (m.group(3) or c in "-*+"):
                 i = _list(lines, i, out)
                 continue
-        if _BOX.search(line):
+        if _has_box(line):
             diagram = [line]
             i += 1
             while i < n and lines[i].strip() and _DIAGRAM_CONT.search(lines[i]):
@@ -444,8 +480,8 @@ def render_markdown(md: str) -> str:
         return ""
     if "\r" in md:
         md = md.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in md or "\x01" in md or "\x02" in md:
-        md = md.replace("\x00", "").replace("\x01", "").replace("\x02", "")
+    if "\x00" in md or "\x01" in md or "\x02" in md or "\x03" in md:
+        md = md.translate(_CONTROL_DROP)
     if "\t" in md:
         md = "\n".join(ln.expandtabs(4) if "\t" in ln else ln for ln in md.split("\n"))
     out: list[str] = []
