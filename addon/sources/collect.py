@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from .state import load_state, state_path
 
 MAX_INDEX_ENTRIES = 1000
 URL_WORKERS = 4
+OUT_OF_TIME = "not checked: the lesson sync ran out of time (tried again next time)"
 # A file with none of these lines is not a lesson file (e.g. a README in a lesson folder).
 _CARD_LINE = re.compile(rb"(?im)^[ \t]*#{1,6}[ \t]*\**[ \t]*card[ \t]+\d+")
 
@@ -188,16 +190,20 @@ def collect(
     force: bool = False,
     scope: str = "",
     session: requests.Session | None = None,
+    time_budget: float | None = None,
 ) -> SyncReport:
     """Read all sources; parse what changed. No collection, no writes: run it off the UI thread.
 
     ``state_dir`` holds the state file (``scope`` picks one per profile or collection);
     ``force`` re-reads and re-parses everything (URLs still answer 304: their saved text is used).
+    ``time_budget`` (seconds): sources and index entries not started by then fail with
+    "out of time" (the GUI bounds the wait before Anki's own sync this way).
     """
     path = state_path(state_dir, scope)
     state = load_state(path)
     fp = fingerprint(config)
     report = SyncReport([], path, fp, force=force)
+    deadline = time.monotonic() + time_budget if time_budget is not None else None
     own_session = session is None
     sess = session or requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=URL_WORKERS * 2)
@@ -211,9 +217,14 @@ def collect(
             if prev.get("fp") != fp:
                 prev = {"top": prev.get("top")}  # keep the saved text of a URL, forget the hashes
             result = SourceResult(_display_source(spec), spec, "file", key)
+            if deadline is not None and time.monotonic() > deadline:
+                result.source_failed = True
+                result.reason = OUT_OF_TIME
+                report.sources.append(result)
+                continue
             try:
                 if spec.is_url:
-                    _collect_url(result, prev, config, force, sess)
+                    _collect_url(result, prev, config, force, sess, deadline)
                 else:
                     _collect_local(result, prev, config, force)
             except Exception as e:  # a bug in one source must not stop the others
@@ -390,6 +401,7 @@ def _collect_url(
     config: Config,
     force: bool,
     session: requests.Session,
+    deadline: float | None = None,
 ) -> None:
     url = result.spec.location.strip()
     prev_top: dict[str, Any] = prev.get("top") or {}
@@ -446,6 +458,9 @@ def _collect_url(
     def one(item: ItemResult) -> None:
         old = prev_items.get(item.key) or {}
         text = old.get("text")
+        if deadline is not None and time.monotonic() > deadline:
+            item.status, item.reason = "failed", OUT_OF_TIME
+            return
         try:
             check_url(item.key)
             r = fetch(
