@@ -67,3 +67,13 @@ def test_credentials_never_in_the_reason(server: LessonServer) -> None:
         fetch(url, timeout=2, max_bytes=1000)
     assert str(e.value).startswith("HTTP 404")
     assert "hunter2" not in str(e.value) and "topsecret" not in str(e.value)
+
+
+def test_credentials_go_to_their_host_only(server: LessonServer) -> None:
+    """user:password in the URL is sent to that host, never to the host a redirect names."""
+    server.serve("/final.md", "content")
+    server.serve("/moved.md", b"", location=f"http://localhost:{server.port}/final.md")
+    got = fetch(f"http://bob:hunter2@127.0.0.1:{server.port}/moved.md", timeout=2, max_bytes=1000)
+    assert got.body == b"content"
+    assert server.hits["/moved.md"] == 1 and server.hits["/final.md"] == 1
+    assert len(server.auth_headers) == 1  # only the first request carried them
