@@ -14,10 +14,12 @@ Rules, all enforced here:
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 MAX_REDIRECTS = 3
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -110,8 +112,13 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     session: requests.Session | None = None,
+    total_timeout: float | None = None,
 ) -> FetchResult:
-    """GET ``url`` under the rules above. Raises FetchError with a short, credential-free reason."""
+    """GET ``url`` under the rules above. Raises FetchError with a short, credential-free reason.
+
+    ``timeout`` bounds connecting and each wait for data; ``total_timeout`` (default
+    ``deadline_secs(timeout)``) bounds the whole download, so a server dripping bytes fails too.
+    """
     check_url(url)
     sess = session or requests.Session()
     headers = {"User-Agent": USER_AGENT, "Accept": "text/markdown, text/plain, application/json, */*;q=0.5"}
@@ -119,7 +126,8 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    deadline = time.monotonic() + deadline_secs(timeout)
+    total = total_timeout if total_timeout is not None else deadline_secs(timeout)
+    deadline = time.monotonic() + total
     current = url
     try:
         for hop in range(MAX_REDIRECTS + 1):
@@ -160,7 +168,7 @@ def fetch(
                 if resp.status_code != 200:
                     reason = (resp.reason or "").strip()
                     raise FetchError(f"HTTP {resp.status_code}{' ' + reason if reason else ''}")
-                body = _read_body(resp, max_bytes, deadline, timeout)
+                body = _read_body(resp, max_bytes, deadline, timeout, total)
                 return FetchResult(
                     200, body, resp.headers.get("ETag"), resp.headers.get("Last-Modified"), current
                 )
@@ -170,7 +178,9 @@ def fetch(
             sess.close()
 
 
-def _read_body(resp: requests.Response, max_bytes: int, deadline: float, timeout: float) -> bytes:
+def _read_body(
+    resp: requests.Response, max_bytes: int, deadline: float, timeout: float, total: float
+) -> bytes:
     limit_text = f"{max_bytes / 1_000_000:g} MB"
     declared = resp.headers.get("Content-Length")
     expected: int | None = None
@@ -184,15 +194,23 @@ def _read_body(resp: requests.Response, max_bytes: int, deadline: float, timeout
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in resp.iter_content(_CHUNK):
+        for chunk in _pieces(resp):
             size += len(chunk)
             if size > max_bytes:
                 raise FetchError(f"too big: over the {limit_text} limit (max_download_mb)")
             if time.monotonic() > deadline:
-                raise FetchError(f"too slow: the download took longer than {deadline_secs(timeout):g} s")
+                raise FetchError(f"too slow: the download took longer than {total:g} s")
             chunks.append(chunk)
     except requests.RequestException as e:
         raise FetchError(_reason_for(e, timeout)) from None
+    except urllib3.exceptions.ReadTimeoutError:
+        raise FetchError(f"timed out (no data for {timeout:g} s)") from None
+    except urllib3.exceptions.ProtocolError:
+        raise FetchError("connection broken before the whole file arrived (truncated)") from None
+    except urllib3.exceptions.DecodeError:
+        raise FetchError("the server sent a body that could not be decompressed") from None
+    except (urllib3.exceptions.HTTPError, OSError) as e:
+        raise FetchError(f"connection broken while reading ({type(e).__name__})") from None
     body = b"".join(chunks)
     encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
     if expected is not None and not encoded and len(body) != expected:
@@ -200,6 +218,21 @@ def _read_body(resp: requests.Response, max_bytes: int, deadline: float, timeout
             f"truncated: got {len(body):,} of {expected:,} bytes (Content-Length); try again later"
         )
     return body
+
+
+def _pieces(resp: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: ``read1`` returns after one socket read, so the overall deadline
+    is checked even when a server drips a few bytes at a time (``iter_content`` would wait for
+    a full chunk). Decompressed, so the size cap counts what would be parsed."""
+    read1 = getattr(resp.raw, "read1", None)
+    if read1 is None:  # older urllib3
+        yield from resp.iter_content(8192)
+        return
+    while True:
+        data = read1(_CHUNK, decode_content=True)
+        if not data:
+            return
+        yield data
 
 
 def deadline_secs(timeout: float) -> float:

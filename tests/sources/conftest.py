@@ -25,6 +25,7 @@ class Route:
     etag: bool = True  # send an ETag (hash of the body) and honour If-None-Match
     last_modified: str | None = None  # send it and honour If-Modified-Since (exact match)
     delay: float = 0.0  # seconds before answering
+    drip: float = 0.0  # seconds between 1 KB pieces of the body (a slow but alive server)
     content_length: int | None = None  # override the header (e.g. more than is sent: truncated)
     send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
     location: str | None = None  # redirect target
@@ -91,9 +92,13 @@ class LessonServer:
                 for k, v in route.headers.items():
                     self.send_header(k, v)
                 self.end_headers()
+                step = 1024 if route.drip else 65536
                 try:
-                    for i in range(0, len(route.body), 65536):
-                        self.wfile.write(route.body[i : i + 65536])
+                    for i in range(0, len(route.body), step):
+                        self.wfile.write(route.body[i : i + step])
+                        if route.drip:
+                            self.wfile.flush()
+                            time.sleep(route.drip)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

@@ -77,3 +77,22 @@ def test_credentials_go_to_their_host_only(server: LessonServer) -> None:
     assert got.body == b"content"
     assert server.hits["/moved.md"] == 1 and server.hits["/final.md"] == 1
     assert len(server.auth_headers) == 1  # only the first request carried them
+
+
+def test_a_dripping_server_hits_the_overall_deadline(server: LessonServer) -> None:
+    """Each piece arrives within the per-read time-out, but the whole file takes too long."""
+    url = server.serve("/drip.md", b"x" * 40_000, drip=0.05)  # ~2 s in total
+    with pytest.raises(FetchError, match="too slow"):
+        fetch(url, timeout=0.5, max_bytes=1_000_000, total_timeout=0.6)
+
+
+def test_gzip_body_is_decoded_and_a_gzip_bomb_is_capped(server: LessonServer) -> None:
+    import gzip
+
+    text = b"# Lesson\n" * 1000
+    url = server.serve("/z.md", gzip.compress(text), headers={"Content-Encoding": "gzip"})
+    assert fetch(url, timeout=2, max_bytes=1_000_000).body == text
+    bomb = gzip.compress(b"\0" * 50_000_000)  # ~50 KB on the wire, 50 MB decoded
+    url = server.serve("/bomb.md", bomb, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="too big"):
+        fetch(url, timeout=2, max_bytes=1_000_000)
