@@ -942,9 +942,12 @@ def _decode(data: str | bytes, file: str) -> str:
     return text
 
 
-def parse_text(data: str | bytes, file: str) -> Lesson:
+def parse_text(data: str | bytes, file: str, render: bool = True) -> Lesson:
     """Parse a lesson file's content. ``file`` is used in messages and, with no title line,
     for the lesson number (``Lesson_6_minimal.md`` is lesson 6).
+
+    With ``render=False`` the cards' ``front_html``/``back_html`` stay "" (call
+    ``render_markdown`` on ``front_md``/``back_md`` only for the cards you need).
 
     Raises LessonError when the file cannot be imported; odd but usable content is
     reported in ``lesson.warnings``.
@@ -954,13 +957,13 @@ def parse_text(data: str | bytes, file: str) -> Lesson:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _parse(data, file)
+        return _parse(data, file, render)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _parse(data: str | bytes, file: str) -> Lesson:
+def _parse(data: str | bytes, file: str, render: bool = True) -> Lesson:
     text = _decode(data, file)
     p = _Parser(text, file)
     header_end, sections, card_heads = p.sections()
@@ -1057,9 +1060,10 @@ def _parse(data: str | bytes, file: str) -> Lesson:
                 f"Distribution says {said}, but the cards are {has}",
             )
 
-    for c in cards:
-        c.front_html = render_markdown(c.front_md)
-        c.back_html = render_markdown(c.back_md)
+    if render:
+        for c in cards:
+            c.front_html = render_markdown(c.front_md)
+            c.back_html = render_markdown(c.back_md)
 
     src = info["source"]
     return Lesson(
@@ -1080,8 +1084,9 @@ def _parse(data: str | bytes, file: str) -> Lesson:
     )
 
 
-def parse_file(path: str | os.PathLike[str]) -> Lesson:
-    """Read and parse a lesson file (bytes, so a non-UTF-8 file gets a line number)."""
+def parse_file(path: str | os.PathLike[str], render: bool = True) -> Lesson:
+    """Read and parse a lesson file (bytes, so a non-UTF-8 file gets a line number).
+    ``render``: as for :func:`parse_text`."""
     name = os.fspath(path)
     try:
         with open(name, "rb") as f:
@@ -1090,4 +1095,4 @@ def parse_file(path: str | os.PathLike[str]) -> Lesson:
         raise LessonError(
             name, 1, f"cannot read the file ({e.strerror or e}); check the path"
         ) from None
-    return parse_text(data, name)
+    return parse_text(data, name, render)

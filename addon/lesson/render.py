@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from html import escape as _html_escape
+from itertools import repeat
 
 __all__ = ["render_markdown", "split_table_row"]
 
@@ -39,8 +40,8 @@ _LANG_BAD = re.compile(r"[^A-Za-z0-9_+-]")
 # Inline tokens, matched left to right in one pass.
 # "\x02" separates table cells and "\x03" table rows rendered in one call: no pattern
 # crosses them.
-_INLINE_TOKEN = re.compile(
-    r"(?=[\\`$!\[<])(?:"  # cheap first-character filter
+_TOKEN_AT = re.compile(
+    r"(?:"
     r"(?P<esc>\\[!-/:-@\[-`{-~])"
     r"|(?P<code>(?P<ticks>`+)(?P<codetext>[^\x02\x03]+?)(?<!`)(?P=ticks)(?!`))"
     r"|\$\$(?P<dmath>(?!\s*\$)[^\x02\x03]+?)\$\$"
@@ -51,6 +52,8 @@ _INLINE_TOKEN = re.compile(
     r"|<(?P<auto>(?:https?://|mailto:)[^\s<>\"'\x02\x03]+)>"
     r")"
 )
+# Where a token can start ("!" only as "![").
+_TRIGGERS = ("\\", "`", "$", "![", "[", "<")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x01")
 # Emphasis runs on escaped text. Each pattern starts with its literal (fast scanning) and
 # consumes runs greedily; no pattern crosses "\x02\x03", and em never crosses a tag.
@@ -85,74 +88,109 @@ def _attr(text: str) -> str:
 
 def _inline(text: str) -> str:
     """Inline markup of one block of text (may contain newlines, which become <br>)."""
-    # Cheap substring tests (C speed) decide which regex passes are needed at all.
+    # Cheap substring tests (C speed) decide which passes are needed at all.
     tokens = "`" in text or "$" in text or "[" in text or "\\" in text or "<" in text
     star = "*" in text
     under = "_" in text
     if not (tokens or star or under or "&" in text or ">" in text):
         return text.replace("\n", "<br>")
     frags: list[str] = []
-
-    def token(m: re.Match[str]) -> str:
-        kind = m.lastgroup
-        if m.group("esc") is not None:
-            html = _esc(m.group("esc")[1])
-        elif m.group("codetext") is not None:
-            code = m.group("codetext").replace("\n", " ")
-            if len(code) > 2 and code[0] == " " and code[-1] == " " and code.strip():
-                code = code[1:-1]
-            html = "<code>" + _esc(code) + "</code>"
-        elif m.group("dmath") is not None:
-            html = "\\[" + _esc(m.group("dmath").strip()) + "\\]"
-        elif m.group("math") is not None:
-            html = "\\(" + _esc(m.group("math")) + "\\)"
-        elif m.group("auto") is not None:
-            url = m.group("auto")
-            html = f'<a href="{_attr(url)}">{_esc(url)}</a>'
-        else:
-            label = m.group("label")
-            url = m.group("url")
-            if m.group("img") is not None:
-                html = _inline(label)  # images become their alt text
-            elif url.lower().startswith(_SAFE_SCHEMES) and not any(ord(ch) < 32 for ch in url):
-                html = f'<a href="{_attr(url)}">{_inline(label) or _esc(url)}</a>'
-            else:
-                html = _inline(label)  # javascript:, data:, relative ...: plain text
-        del kind
-        frags.append(html)
-        return f"\x00{len(frags) - 1}\x01"
-
     if tokens:
-        text = _INLINE_TOKEN.sub(token, text)
+        text = _tokens(text, frags)
     if "&" in text or "<" in text or ">" in text:
         text = _esc(text)
     if star and "*" in text:
         if "***" in text:
-            text = _STRONG_EM.sub(_strong_em, text)
+            text = _wrap(_STRONG_EM, text, "<strong><em>", "</em></strong>")
         if "**" in text:
-            text = _STRONG_STAR.sub(_strong, text)
+            text = _wrap(_STRONG_STAR, text, "<strong>", "</strong>")
         if "*" in text:
-            text = _EM_STAR.sub(_em, text)
+            text = _wrap(_EM_STAR, text, "<em>", "</em>")
     if under and "_" in text:
         if "__" in text:
-            text = _STRONG_UNDER.sub(_strong, text)
-        text = _EM_UNDER.sub(_em, text)
+            text = _wrap(_STRONG_UNDER, text, "<strong>", "</strong>")
+        text = _wrap(_EM_UNDER, text, "<em>", "</em>")
     text = text.replace("\n", "<br>")
     if frags:
         text = _PLACEHOLDER.sub(lambda m: frags[int(m.group(1))], text)
     return text
 
 
-def _strong_em(m: re.Match[str]) -> str:
-    return "<strong><em>" + m.group(1) + "</em></strong>"
+def _tokens(text: str, frags: list[str]) -> str:
+    """Replace code spans, math, links and escapes by placeholders (their HTML in frags).
+
+    Same result as ``_TOKEN_AT`` preceded by a lookahead for those characters, used with
+    ``sub``, but much faster on long text: tokens can only
+    start at a trigger character, so those are found with str.find (C speed) and the
+    pattern is tried only there, left to right, never inside an earlier token.
+    """
+    starts: list[int] = []
+    for ch in _TRIGGERS:
+        i = text.find(ch)
+        while i >= 0:
+            starts.append(i)
+            i = text.find(ch, i + 1)
+    if not starts:
+        return text
+    starts.sort()
+    match = _TOKEN_AT.match
+    out: list[str] = []
+    last = 0
+    for i in starts:
+        if i < last:
+            continue
+        m = match(text, i)
+        if m is None:
+            continue
+        out.append(text[last:i])
+        out.append(f"\x00{len(frags)}\x01")
+        frags.append(_token_html(m))
+        last = m.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
-def _strong(m: re.Match[str]) -> str:
-    return "<strong>" + m.group(1) + "</strong>"
+def _token_html(m: re.Match[str]) -> str:
+    esc = m.group("esc")
+    if esc is not None:
+        return _esc(esc[1])
+    code = m.group("codetext")
+    if code is not None:
+        code = code.replace("\n", " ")
+        if len(code) > 2 and code[0] == " " and code[-1] == " " and code.strip():
+            code = code[1:-1]
+        return "<code>" + _esc(code) + "</code>"
+    if m.group("dmath") is not None:
+        return "\\[" + _esc(m.group("dmath").strip()) + "\\]"
+    if m.group("math") is not None:
+        return "\\(" + _esc(m.group("math")) + "\\)"
+    url = m.group("auto")
+    if url is not None:
+        return f'<a href="{_attr(url)}">{_esc(url)}</a>'
+    label = m.group("label")
+    url = m.group("url")
+    if m.group("img") is not None:
+        return _inline(label)  # images become their alt text
+    if url.lower().startswith(_SAFE_SCHEMES) and not any(ord(ch) < 32 for ch in url):
+        return f'<a href="{_attr(url)}">{_inline(label) or _esc(url)}</a>'
+    return _inline(label)  # javascript:, data:, relative ...: plain text
 
 
-def _em(m: re.Match[str]) -> str:
-    return "<em>" + m.group(1) + "</em>"
+def _wrap(pattern: re.Pattern[str], text: str, open_tag: str, close_tag: str) -> str:
+    """pattern.sub(open_tag + group 1 + close_tag, text), without a Python call per match:
+    split() gives [text, group, text, group, ..., text] and slices interleave the tags."""
+    parts = pattern.split(text)
+    k = len(parts) // 2
+    if not k:
+        return text
+    out = [""] * (4 * k + 1)
+    out[0::4] = parts[0::2]
+    out[1::4] = [open_tag] * k
+    out[2::4] = parts[1::2]
+    out[3::4] = [close_tag] * k
+    return "".join(out)
 
 
 # ----------------------------------------------------------------------------- tables
@@ -474,16 +512,419 @@ def _list(lines: list[str], i: int, out: list[str]) -> int:
     return i
 
 
+# ----------------------------------------------------------------------------- fast path
+#
+# _blocks above is the reference: it walks the lines one by one. Lesson cards are mostly
+# paragraphs, tables, simple lists and fenced code, so render_markdown handles those with
+# string operations on the whole text and hands everything else (quotes, nested or loose
+# lists, diagrams outside a fence, odd lines) to _blocks, one region at a time. A region
+# always starts and ends where _blocks would be at the top level, so the output is the
+# same as running _blocks on the whole text. All inline text of a card (paragraphs,
+# headings, list items, table rows) then goes through _inline in ONE call, joined by
+# "\x03" (no inline pattern crosses it; table cells inside a row are joined by "\x02").
+
+# A line that may start a block, or is blank: the regex engine jumps from newline to
+# newline (literal prefix) and every line it does not match is plain paragraph text.
+_CAND = re.compile(
+    r"\n[^\S\n]*(?:$|[\n#`~>$+-]|\*(?!\*[^\s*])|_[^\S\n]*_|\d{1,9}[.)]|\|[^\S\n]*:?-|:-)",
+    re.M,
+)
+# A fence at column 0 (the info string has no pipe or arrow, so such a line could never
+# continue a table or a diagram instead).
+_TOP_FENCE = re.compile(r"(`{3,}|~{3,})[^\S\n]*([^`\s]*)[^`\n]*$", re.M)
+_FENCE_ODD_INFO = re.compile("[|\u2190-\u25ff]")
+_MATH_LINE = re.compile(r"^\s*\$\$\s*$", re.M)
+_SIMPLE_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])[ \t]+(\S.*)")
+_PIPE_WS = re.compile(r"[^\S\n]*\|[^\S\n]*")
+_LINE_EDGE_WS = re.compile(r"[^\S\n]*\n[^\S\n]*")
+_CLOSERS: dict[str, re.Pattern[str]] = {}
+_LIST_GOES_ON = " -*+0123456789"
+
+_P, _H, _UL, _TABLE = 0, 1, 2, 3
+
+
+class _Doc:
+    """Skeleton of one card's HTML: blocks (finished HTML or None) + inline texts."""
+
+    __slots__ = ("blocks", "count", "fill", "texts")
+
+    def __init__(self) -> None:
+        self.blocks: list[str | None] = []
+        self.texts: list[str] = []
+        # (block index, kind, first text, number of texts, extra)
+        self.fill: list[tuple[int, int, int, int, object]] = []
+        self.count = 0  # texts so far, counting each "\x03"-joined part
+
+    def add(self, kind: int, text: str, extra: object = None, count: int = 1) -> None:
+        """A block whose inline text (count texts joined by "\x03") is rendered later."""
+        self.fill.append((len(self.blocks), kind, self.count, count, extra))
+        self.blocks.append(None)
+        self.texts.append(text)
+        self.count += count
+
+    def html(self) -> str:
+        blocks = self.blocks
+        if self.fill:
+            r = _inline("\x03".join(self.texts)).split("\x03")
+            for bi, kind, k, cnt, extra in self.fill:
+                if kind == _P:
+                    blocks[bi] = "<p>" + r[k] + "</p>"
+                elif kind == _H:
+                    blocks[bi] = f"<h{extra}>{r[k]}</h{extra}>"
+                elif kind == _UL:
+                    assert isinstance(extra, str)
+                    close = extra[:3] if extra[:3] == "<ol" else "<ul"
+                    blocks[bi] = (
+                        extra
+                        + "<li>"
+                        + "</li><li>".join(r[k : k + cnt])
+                        + "</li></"
+                        + close[1:]
+                        + ">"
+                    )
+                else:
+                    assert isinstance(extra, list)
+                    blocks[bi] = _table_html(r[k : k + cnt], extra)
+        return "\n".join(blocks)  # type: ignore[arg-type]
+
+
+def _table_html(rows: list[str], aligns: list[str]) -> str:
+    head, body = rows[0], rows[1:]
+    if not any(aligns):
+        out = '<div class="lf-table"><table><thead><tr><th>' + head.replace("\x02", "</th><th>")
+        if not body:
+            return out + "</th></tr></thead></table></div>"
+        return (
+            out
+            + "</th></tr></thead><tbody><tr><td>"
+            + "</td></tr><tr><td>".join(body).replace("\x02", "</td><td>")
+            + "</td></tr></tbody></table></div>"
+        )
+    n = len(aligns)
+    cells = head.split("\x02")
+    parts = ['<div class="lf-table"><table><thead><tr>']
+    parts.extend(f"<th{aligns[k]}>{cells[k]}</th>" for k in range(n))
+    parts.append("</tr></thead>")
+    if body:
+        parts.append("<tbody>")
+        for row in body:
+            cells = row.split("\x02")
+            parts.append("<tr>")
+            parts.extend(f"<td{aligns[k]}>{cells[k]}</td>" for k in range(n))
+            parts.append("</tr>")
+        parts.append("</tbody>")
+    parts.append("</table></div>")
+    return "".join(parts)
+
+
+def _table_rows(header: str, sep: str, rows: list[str]) -> tuple[str, int, list[str]]:
+    """(inline text: header + rows joined by "\x03", cells by "\x02"; number of rows;
+    alignment attributes)."""
+    heads = split_table_row(header)
+    n = len(heads)
+    if ":" in sep:
+        aligns = [_align(c) for c in split_table_row(sep)][:n]
+        aligns += [""] * (n - len(aligns))
+    else:
+        aligns = [""] * n
+    head = "\x02".join(heads)
+    if not rows:
+        return head, 0, aligns
+    block = "\n" + "\n".join(map(str.strip, rows)) + "\n"
+    if "\\" not in block:
+        # The common table with string operations on the whole block: outer pipes
+        # dropped, every row the header's width, cells trimmed (map: loops in C).
+        block = block.replace("\n|", "\n").replace("|\n", "\n")[1:-1]
+        if set(map(str.count, block.split("\n"), repeat("|"))) == {n - 1}:
+            cells = map(str.strip, block.replace("\n", "|\x03|").split("|"))
+            body = "\x02".join(cells).replace("\x02\x03\x02", "\x03")
+            return head + "\x03" + body, len(rows), aligns
+    body = "\x03".join(["\x02".join(_row_cells(row, n)) for row in rows])
+    return head + "\x03" + body, len(rows), aligns
+
+
+def _line_end(text: str, i: int) -> int:
+    j = text.find("\n", i)
+    return len(text) if j < 0 else j
+
+
+def _after_blank(text: str, j: int) -> int:
+    """Start of the first line at or after line start j that is not blank."""
+    n = len(text)
+    while j < n:
+        e = _line_end(text, j)
+        if text[j:e].strip():
+            return j
+        j = e + 1
+    return n
+
+
+def _region_end(text: str, p: int) -> int:
+    """End of the region from line start p that _blocks must render in one piece: the
+    first blank line after which no list can go on (a list continues after a blank line
+    with an indented or list-marker line)."""
+    n = len(text)
+    while True:
+        k = text.find("\n\n", p)
+        if k < 0:
+            return n
+        j = _after_blank(text, k + 1)
+        if j >= n or (text[j] not in _LIST_GOES_ON and not text[j].isdigit()):
+            return k
+        p = j
+
+
+def _slow(doc: _Doc, region: str) -> None:
+    out: list[str] = []
+    _blocks(region.split("\n"), out)
+    doc.blocks.extend(out)
+
+
+def _para(doc: _Doc, text: str) -> None:
+    text = text.strip()
+    if "\n" in text:
+        text = _LINE_EDGE_WS.sub("\n", text)
+    doc.add(_P, text)
+
+
+def _prose(doc: _Doc, seg: str) -> None:
+    """Blocks of a stretch of text without top-level fences (see the comment above)."""
+    if not seg.strip():
+        return
+    if not seg.isascii() and _BOX.search(seg):
+        _slow(doc, seg)
+        return
+    text = "\n" + seg
+    n = len(text)
+    para = -1  # index of the "\n" before the open paragraph's first line
+    pos = 0  # index of the "\n" before the next line to look at
+    search = _CAND.search
+    while True:
+        m = search(text, pos)
+        if m is None:
+            if para < 0:
+                para = pos
+            _para(doc, text[para + 1 :])
+            return
+        at = m.start()  # the "\n" before the candidate line
+        if para < 0 and at > pos:
+            para = pos  # plain lines before the candidate open a paragraph
+        end = _line_end(text, at + 1)
+        line = text[at + 1 : end]
+        s = line.strip()
+        if not s:  # blank line
+            if para >= 0:
+                _para(doc, text[para + 1 : at])
+                para = -1
+            pos = end
+            if pos >= n:
+                return
+            continue
+        nxt = text[end + 1 : _line_end(text, end + 1)] if end < n else ""
+        if para >= 0:
+            # A table header is the paragraph's last line, this line its separator.
+            hstart = text.rfind("\n", 0, at)
+            header = text[hstart + 1 : at]
+            if (
+                "|" in header
+                and "|" in line
+                and "-" in line
+                and _TABLE_SEP.match(line)
+                and hstart >= para
+            ):
+                if hstart > para:
+                    _para(doc, text[para + 1 : hstart])
+                para = -1
+                pos = _table_at(doc, text, header, line, end)
+                if pos >= n:
+                    return
+                continue
+            if not _starts_block([line, nxt], 0):
+                # _blocks would continue the paragraph with this line: let it do so.
+                e = _region_end(text, para + 1)
+                _slow(doc, text[para + 1 : e])
+                pos = e
+                para = -1
+                if pos >= n:
+                    return
+                continue
+            _para(doc, text[para + 1 : at])
+            para = -1
+        # top level: the line starts a block
+        c = s[0]
+        if c == "#":
+            hm = _HEADING.match(line)
+            if hm:
+                doc.add(_H, hm.group(2) or "", len(hm.group(1)))
+                pos = end
+                if pos >= n:
+                    return
+                continue
+        elif c in "-*_" and _HR.match(line):
+            doc.blocks.append("<hr>")
+            pos = end
+            if pos >= n:
+                return
+            continue
+        if c not in "`~>$" and "|" in line and "|" in nxt and "-" in nxt and _TABLE_SEP.match(nxt):
+            pos = _table_at(doc, text, line, nxt, _line_end(text, end + 1))
+            if pos >= n:
+                return
+            continue
+        if c in "-*+" or c.isdigit():
+            e = _simple_list(doc, text, at + 1)
+            if e >= 0:
+                pos = e
+                if pos >= n:
+                    return
+                continue
+        # anything else (quotes, indented fences, nested or loose lists ...): _blocks
+        e = _region_end(text, at + 1)
+        _slow(doc, text[at + 1 : e])
+        pos = e
+        if pos >= n:
+            return
+
+
+def _table_at(doc: _Doc, text: str, header: str, sep: str, sep_end: int) -> int:
+    """Add the table whose separator line ends at sep_end; return the index of the "\n"
+    after its last row."""
+    n = len(text)
+    rows: list[str] = []
+    pos = sep_end
+    while pos < n:
+        e = _line_end(text, pos + 1)
+        row = text[pos + 1 : e]
+        if "|" not in row or not row.strip():
+            break
+        rows.append(row)
+        pos = e
+    text, count, aligns = _table_rows(header, sep, rows)
+    doc.add(_TABLE, text, aligns, count + 1)
+    return pos
+
+
+def _simple_list(doc: _Doc, text: str, start: int) -> int:
+    """A list of one-line items without indentation, ending at a blank line after which
+    no list goes on: add it and return the index of its last "\n"; else -1."""
+    k = text.find("\n\n", start)
+    end = len(text) if k < 0 else k
+    if k >= 0:
+        j = _after_blank(text, k + 1)
+        if j < len(text) and (text[j] in _LIST_GOES_ON or text[j].isdigit()):
+            return -1
+    items: list[str] = []
+    ordered: bool | None = None
+    first = ""
+    for line in text[start:end].split("\n"):
+        m = _SIMPLE_ITEM.match(line)
+        if m is None:
+            return -1
+        marker = m.group(1)
+        num = marker[0].isdigit()
+        if ordered is None:
+            ordered, first = num, marker
+        elif num != ordered:
+            return -1
+        content = m.group(2).strip()
+        if _CAND.match("\n" + content):
+            return -1
+        items.append(content)
+    if ordered:
+        st = int(first[:-1])
+        tag = f'<ol start="{st}">' if st != 1 else "<ol>"
+    else:
+        tag = "<ul>"
+    doc.add(_UL, "\x03".join(items), tag, len(items))
+    return end
+
+
+def _closer(fence: str) -> re.Pattern[str]:
+    pat = _CLOSERS.get(fence)
+    if pat is None:
+        pat = _CLOSERS[fence] = re.compile(
+            "\\n[^\\S\\n]*" + re.escape(fence) + re.escape(fence[0]) + "*[^\\S\\n]*(?=\\n|\\Z)"
+        )
+    return pat
+
+
+def _fence_html(code: str, lang: str) -> str:
+    if not code.isascii() and _BOX.search(code):
+        return f'<pre class="lf-diagram">{_esc(code)}</pre>'
+    if lang:
+        return f'<pre class="lf-code"><code class="language-{lang}">{_esc(code)}</code></pre>'
+    return f'<pre class="lf-code"><code>{_esc(code)}</code></pre>'
+
+
+def _render(md: str) -> str:
+    doc = _Doc()
+    n = len(md)
+    pos = 0  # start of the prose not yet rendered
+    look = 0  # where to look for the next fence
+    while True:
+        i = md.find("```", look)
+        j = md.find("~~~", look)
+        if i < 0 or (0 <= j < i):
+            i = j
+        if i < 0:
+            break
+        if i and md[i - 1] != "\n":
+            k = md.rfind("\n", 0, i) + 1
+            if md[k:i].isspace():
+                return _render_lines(md)  # an indented fence (in a list item?)
+            look = i + 3
+            continue
+        m = _TOP_FENCE.match(md, i)
+        if m is None:
+            look = i + 3
+            continue
+        if _FENCE_ODD_INFO.search(m.group(0)):
+            # a pipe or arrow in the info string: the line might continue a table or a
+            # diagram instead of opening a fence
+            return _render_lines(md)
+        _prose(doc, md[pos : max(pos, i - 1)])
+        fence = m.group(1)
+        lang = _LANG_BAD.sub("", m.group(2))[:30]
+        body = m.end() + 1
+        c = _closer(fence).search(md, m.end())
+        if c is None:
+            doc.blocks.append(_fence_html(md[body:] if body <= n else "", lang))
+            return doc.html()
+        doc.blocks.append(_fence_html(md[body : c.start()] if body <= c.start() else "", lang))
+        pos = look = _line_end(md, c.start() + 1) + 1
+    if pos < n:
+        _prose(doc, md[pos:])
+    return doc.html()
+
+
 def render_markdown(md: str) -> str:
     """Markdown of a card side -> safe HTML (see the module docstring for what is supported)."""
     if not md:
         return ""
+    md = _normalize(md)
+    if "$$" in md and _MATH_LINE.search(md):
+        # a $$ block may run across blank lines and fences: the careful path
+        return _render_lines(md)
+    return _render(md)
+
+
+def _normalize(md: str) -> str:
     if "\r" in md:
         md = md.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in md or "\x01" in md or "\x02" in md or "\x03" in md:
         md = md.translate(_CONTROL_DROP)
     if "\t" in md:
         md = "\n".join(ln.expandtabs(4) if "\t" in ln else ln for ln in md.split("\n"))
+    return md
+
+
+def _render_lines(md: str) -> str:
     out: list[str] = []
     _blocks(md.split("\n"), out)
     return "\n".join(out)
+
+
+def render_markdown_reference(md: str) -> str:
+    """The same HTML as render_markdown, line by line through _blocks only (slow, simple):
+    the reference the tests compare the fast path with."""
+    return _render_lines(_normalize(md)) if md else ""
