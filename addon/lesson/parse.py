@@ -128,17 +128,36 @@ class _Section:
 class _Parser:
     def __init__(self, text: str, file: str) -> None:
         self.file = file
+        self.text = text
         self.lines = text.split("\n")
         self.warnings: list[LessonWarning] = []
         self.fenced = self._mark_fences()
         self._csv_fields: dict[int, dict[str, str]] = {}  # id(ExportRow) -> CSV cells by header
         self._explicit_missing: set[int] = set()  # id(ExportRow) naming a card that is not there
         # Lines that may hold a Critical Knowledge Flag (outside fences), in order.
-        self.critical_lines = [
-            i
-            for i, line in enumerate(self.lines)
-            if ("ritical" in line or "RITICAL" in line) and not self.fenced[i]
-        ]
+        fenced = self.fenced
+        self.critical_lines = [i for i in self.lines_with("ritical", "RITICAL") if not fenced[i]]
+        # Lines with a "#" outside fences (headings), in order.
+        self.hash_lines = [i for i in self.lines_with("#") if not fenced[i]]
+
+    def lines_with(self, *needles: str) -> list[int]:
+        """Indexes of the lines that contain any of needles, in order. str.find and
+        str.count run in C, instead of a Python loop over every line (fastest with
+        one-character needles)."""
+        text = self.text
+        found: set[int] = set()
+        for needle in needles:
+            line = 0
+            last = 0
+            i = text.find(needle)
+            while i >= 0:
+                line += text.count("\n", last, i)
+                found.add(line)
+                last = text.find("\n", i)
+                if last < 0:
+                    break
+                i = text.find(needle, last + 1)
+        return sorted(found)
 
     # ------------------------------------------------------------------ helpers
 
@@ -153,25 +172,25 @@ class _Parser:
         lines = self.lines
         n = len(lines)
         fenced = [False] * n
-        i = 0
-        while i < n:
+        # Only lines with ` or ~ can open or close a fence.
+        marks = self.lines_with("`", "~")
+        k = 0
+        while k < len(marks):
+            i = marks[k]
+            k += 1
             line = lines[i]
-            if "``" not in line and "~~" not in line:
-                i += 1
-                continue
             m = _FENCE_OPEN.match(line)
             if not m or (m.group(1)[0] == "`" and "`" in m.group(2)):
-                i += 1
                 continue
             fence = m.group(1)
-            j = i + 1
             close = None
-            while j < n:
+            while k < len(marks):
+                j = marks[k]
+                k += 1
                 t = lines[j].strip()
                 if t and t[0] == fence[0] and len(t) >= len(fence) and t.strip(fence[0]) == "":
                     close = j
                     break
-                j += 1
             if close is None:
                 # Unclosed: end it before the next card or section heading, so one missing
                 # ``` does not swallow the rest of the file.
@@ -184,9 +203,8 @@ class _Parser:
                     f"Add a closing {fence} line.",
                 )
                 close = j - 1
-            for k in range(i, close + 1):
-                fenced[k] = True
-            i = close + 1
+                k = bisect.bisect_right(marks, close)  # go on after the end
+            fenced[i : close + 1] = [True] * (close + 1 - i)
         return fenced
 
     def label(self, index: int) -> _Label | None:
@@ -247,9 +265,8 @@ class _Parser:
         lines = self.lines
         heads: list[tuple[int, str]] = []
         cards: list[int] = []
-        for i, line in enumerate(lines):
-            if self.fenced[i] or "#" not in line:
-                continue
+        for i in self.hash_lines:
+            line = lines[i]
             if _CARD.match(line):
                 cards.append(i)
                 continue
@@ -984,11 +1001,10 @@ def _parse(data: str | bytes, file: str, render: bool = True) -> Lesson:
 
     # A card runs to the next card heading or the next section (## or #) heading.
     boundaries = sorted({s.start for s in sections} | set(card_heads))
-    for i, line in enumerate(p.lines):
-        if not p.fenced[i] and "#" in line:
-            m = _SECTION.match(line)
-            if m and len(m.group(1)) == 1:
-                boundaries.append(i)
+    for i in p.hash_lines:
+        m = _SECTION.match(p.lines[i])
+        if m and len(m.group(1)) == 1:
+            boundaries.append(i)
     boundaries = sorted(set(boundaries))
     cards: list[Card] = []
     first_line: dict[int, int] = {}
