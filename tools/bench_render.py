@@ -2,7 +2,9 @@
 
     python -m tools.bench_render [LESSON.md] [--rounds N]
 
-Prints milliseconds per card for both, and how many times faster ours is.
+Prints CPU milliseconds per card for both, how many times faster ours is, and the whole
+parse (with and without rendering) per card as a fraction of Python-Markdown's render
+time measured in the same run (the machine may be busy: compare within one run only).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import argparse
 import gc
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from addon.lesson.parse import parse_file
+from addon.lesson.parse import parse_file, parse_text
 from addon.lesson.render import render_markdown
 
 DEFAULT_LESSON = (
@@ -67,7 +70,25 @@ def main(argv: list[str] | None = None) -> int:
     theirs = per_card_ms(python_markdown, sides, max(3, args.rounds // 10))
     print(f"Python-Markdown (tables, fenced_code): {theirs:.3f} ms per card")
     print(f"ours is {theirs / ours:.0f}x faster")
+    data = Path(args.lesson).read_bytes()
+    n = len(lesson.cards)
+    full = per_call_ms(lambda: parse_text(data, args.lesson), args.rounds) / n
+    bare = per_call_ms(lambda: parse_text(data, args.lesson, render=False), args.rounds) / n
+    print(f"parse_text: {full:.3f} ms per card ({full / theirs:.3f} x Python-Markdown's render)")
+    print(f"parse_text(render=False): {bare:.3f} ms per card ({bare / theirs:.3f} x)")
     return 0
+
+
+def per_call_ms(call: Callable[[], object], rounds: int) -> float:
+    """Best CPU time of one call, in ms (parse_text pauses the GC itself)."""
+    best = float("inf")
+    gc.collect()
+    for _ in range(rounds):
+        t0 = time.process_time()
+        for _ in range(REPEAT):
+            call()
+        best = min(best, (time.process_time() - t0) / REPEAT)
+    return best * 1000
 
 
 if __name__ == "__main__":
