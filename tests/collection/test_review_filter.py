@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from anki.cards import CardId
 from anki.collection import Collection
 from anki.consts import QUEUE_TYPE_SUSPENDED, REVLOG_REV
 from anki.decks import DeckId
@@ -362,7 +361,8 @@ def test_only_due_or_new_cards_and_reviews_count_as_normal_reviews(
 def test_nothing_to_review_returns_zero_without_error(col: Collection, lesson4_text: str) -> None:
     do_import(col, variant(lesson4_text))
     nums = cards_by_number(col)
-    col.sched.set_due_date([CardId(nums[n]) for n in (1, 2, 4, 5, 6)], "5")
+    later = [nums[n] for n in (1, 2, 4, 5, 6)]
+    col.sched.set_due_date(later, "5")
     assert rf.rebuild_critical(col, CONFIG) == 0
     did = rf.filter_deck_id(col, CONFIG)
     assert did is not None and col.decks.cids(DeckId(did)) == []
