@@ -32,7 +32,7 @@ class Runner:
     def __init__(self, col: Collection) -> None:
         self.col = col
         self.calls = 0
-        self.before: Callable[[], None] | None = None  # something that happens meanwhile
+        self.before: Callable[[], object] | None = None  # something that happens meanwhile
 
     def __call__(self, op: Callable[[Collection], Any], success: Callable[[Any], None], failure: Callable[[Exception], None]) -> None:
         self.calls += 1
@@ -103,7 +103,7 @@ def test_reimport_preview_shows_update_unchanged_retire_add_and_conflict(qtbot: 
     text = lv.append_card(text, lv.new_card(6, "Medium", "What does layer normalization normalize?", "Each token's features."))
     path = write(tmp_path / "Lesson_4.md", text)
 
-    dialog, runner = make_dialog(qtbot, col, [path])
+    dialog, _ = make_dialog(qtbot, col, [path])
     shown = kinds(dialog)
     assert ("Card 1", "Conflict") in shown
     assert ("Card 2", "Update") in shown
@@ -168,7 +168,7 @@ def test_warnings_are_rows_with_their_line(qtbot: Any, col: Collection) -> None:
 def test_more_files_join_the_open_preview(qtbot: Any, col: Collection, lesson4_path: Path) -> None:
     dialog, _ = make_dialog(qtbot, col, [lesson4_path])
     dialog.add_paths([str(FIXTURES / "Lesson_2_prompting.md"), str(lesson4_path)])
-    labels = [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]  # type: ignore[union-attr]
+    labels = [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]
     assert len(labels) == 2 and labels[0] == "Lesson 04 - Transformers"
     assert dialog.files_label.text().startswith("2 files: Lesson_4.md, Lesson_2_prompting.md")
     assert dialog.summary_label.text().startswith("9 to add")
@@ -205,7 +205,7 @@ def test_per_lesson_critical_review_button(qtbot: Any, col: Collection, lesson4_
     dialog.import_button.click()
 
     opened: list[int] = []
-    dialog, runner = make_dialog(qtbot, col, [lesson4_path], open_deck=opened.append)
+    dialog, _ = make_dialog(qtbot, col, [lesson4_path], open_deck=opened.append)
     [button] = dialog.critical_buttons()
     assert button.isEnabled()
     button.click()
