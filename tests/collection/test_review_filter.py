@@ -22,10 +22,14 @@ from addon.collection import importer
 from addon.collection import review_filter as rf
 from addon.collection.notetype import find_notetype
 from addon.config import Config
+from tests.support.syncserver import SyncAccount, fresh_collection, sync_server  # noqa: F401
 
 from . import lesson_variants as lv
 
-CONFIG = Config.from_dict()
+# Most tests switch holds off, so that only the filter decides which cards it takes; with
+# holds on (the default), Lesson_4's card 5 waits for all the others (see the held test).
+CONFIG = Config.from_dict({"hold_until_mastered": False})
+DEFAULT_CONFIG = Config.from_dict()
 LESSON4_TAG = "lessons::lesson::04_transformers"
 LESSON4_NAME = "Lesson 04 - Transformers"
 KEY_CONCEPT_CARDS = {
@@ -309,6 +313,24 @@ def test_suspended_retired_and_waiting_cards_stay_out(col: Collection, lesson4_t
     assert did2.count == 1
 
 
+def test_cards_held_until_their_prerequisites_are_mastered_stay_out(
+    col: Collection, lesson4_text: str
+) -> None:
+    do_import(col, variant(lesson4_text), config=DEFAULT_CONFIG)
+    nums = cards_by_number(col)
+    held = col.get_card(nums[5])
+    if "lessons::waiting" not in held.note().tags:
+        pytest.fail("the importer no longer holds card 5 ('Review after all others mastered')")
+    assert held.queue == QUEUE_TYPE_SUSPENDED
+    assert rf.rebuild_critical(col, DEFAULT_CONFIG) == 4
+    did = rf.filter_deck_id(col, DEFAULT_CONFIG)
+    assert did is not None
+    assert sorted(filter_order(col, did)) == [1, 2, 4, 6]
+    # Unsuspended by hand but still tagged as waiting: it stays out all the same.
+    col.sched.unsuspend_cards([nums[5]])
+    assert col.sched.rebuild_filtered_deck(DeckId(did)).count == 4
+
+
 def test_only_due_or_new_cards_and_reviews_count_as_normal_reviews(
     aged_col: Collection, lesson4_text: str
 ) -> None:
@@ -495,3 +517,68 @@ def test_saved_search_names_and_tags_are_escaped(col: Collection) -> None:
     name = "Lessons: Lesson 09 - 'Odd' : names_*"
     assert saved[name] == '"tag:lessons::lesson::09\\_odd"'
     col.build_search_string(saved[name])  # valid search
+
+
+# ---------------------------------------------------------------------------
+# A second device, through Anki's bundled sync server
+
+
+def filter_notes(col: Collection, did: int) -> list[tuple[str, int]]:
+    """(note guid, card ordinal) of the cards in the filtered deck, in the deck's order."""
+    return [
+        (guid, ord_)
+        for guid, ord_ in col.db.all(
+            "select n.guid, c.ord from cards c join notes n on n.id = c.nid where c.did = ? order by c.due, c.id",
+            did,
+        )
+    ]
+
+
+@pytest.mark.e2e
+def test_a_second_collection_after_sync_gets_the_empty_filter_and_rebuilds_the_same(
+    tmp_path: Path,
+    sync_server: SyncAccount,  # noqa: F811
+    lesson4_text: str,
+) -> None:
+    desktop = fresh_collection(tmp_path, "desktop")
+    phone = fresh_collection(tmp_path, "phone")
+    try:
+        text = variant(lesson4_text)
+        do_import(desktop, text)
+        assert sync_server.sync(desktop) == "upload"
+        assert sync_server.sync(phone) == "download"
+
+        did = phone.decks.id_for_name("Lessons::Critical Knowledge")
+        assert did is not None and phone.decks.is_filtered(did)
+        assert phone.decks.get(did)["terms"] == rf.filter_terms(CONFIG)  # type: ignore[index]
+        assert phone.decks.get(did)["resched"]  # type: ignore[index]
+        assert phone.decks.cids(did) == []
+        assert in_lesson_decks(phone) == {1, 2, 3, 4, 5, 6, 7}
+        saved = phone.get_config("savedFilters")
+        assert (
+            saved == desktop.get_config("savedFilters") and "Lessons: Critical knowledge" in saved
+        )
+
+        # A later import on the desktop reaches the phone by a normal sync: still not filled.
+        do_import(desktop, set_flag(text, 7, "Yes - now it matters"))
+        assert sync_server.sync(desktop) == "normal"
+        assert sync_server.sync(phone) == "normal"
+        assert phone.decks.cids(did) == []
+        assert in_lesson_decks(phone) == {1, 2, 3, 4, 5, 6, 7}
+
+        # The phone's own Rebuild button (the search lives in the deck) and the add-on's rebuild
+        # on the desktop choose the same cards in the same order.
+        assert phone.sched.rebuild_filtered_deck(did).count == 6
+        assert rf.rebuild_critical(desktop, CONFIG) == 6
+        desktop_did = rf.filter_deck_id(desktop, CONFIG)
+        assert desktop_did == did
+        on_phone = filter_notes(phone, did)
+        assert on_phone == filter_notes(desktop, desktop_did)
+        numbers = [
+            card_number(phone, cid)
+            for (cid,) in phone.db.all("select id from cards where did = ? order by due", did)
+        ]
+        assert set(numbers[:4]) == KEY_CONCEPT_CARDS and set(numbers[4:]) == {6, 7}
+    finally:
+        desktop.close()
+        phone.close()
