@@ -369,12 +369,13 @@ class LessonImportDialog(QDialog):
     def _add_lesson(self, lp: LessonPlan) -> None:
         counts = lesson_counts(lp)
         top = QTreeWidgetItem(
-            [lp.label, "", lp.deck_name, counts_text(counts, len(lp.warnings)), ""]
+            [lp.label, "", f"into {lp.deck_name}", counts_text(counts, len(lp.warnings)), ""]
         )
         font = top.font(0)
         font.setBold(True)
         top.setFont(0, font)
         top.setToolTip(2, lp.file)
+        top.setToolTip(3, counts_text(counts, len(lp.warnings)))
         self.tree.addTopLevelItem(top)
         lesson = lp.lesson
         if lesson is not None:
