@@ -8,8 +8,9 @@ suspensions and collection config, never in a desktop answer hook.
   (initial interval, multiplier) pair, shared across lessons ("Lesson Flashcards · 3d × 2.0"):
   graduating interval = initial interval, easy interval above it, starting ease = multiplier,
   interval modifier 1.0, new cards gathered by position. The lesson deck above the subdecks goes
-  on "Lesson Flashcards · lesson order" (new cards by position, so Easy comes before Medium
-  before Hard instead of Anki's alphabetical deck order) when it is on the Default preset.
+  and the deck root above it (``config.deck_root``) go on "Lesson Flashcards · lesson order"
+  (new cards by position, so Easy comes before Medium before Hard instead of Anki's alphabetical
+  deck order, which would put Hard before Medium) when they are on the Default preset.
   Under FSRS (collection-wide switch) the multipliers do not apply: the presets carry a desired
   retention per difficulty (``config.fsrs_desired_retention``) and a message says so.
   Everything goes through ``update_deck_configs`` (an undoable op, so it merges into the
@@ -296,6 +297,11 @@ def configure_decks(col: Collection, config: Config, decks: list[DeckSchedule]) 
 
     # The lesson deck: new cards by position (Easy, Medium, Hard), unless the user chose a preset.
     parents = {p for p in (_parent_id(col, d.deck_id) for d in decks) if p is not None}
+    # ... and the deck root above the lessons ("Lessons"), so studying it keeps that order too.
+    for p in list(parents):
+        root = _parent_id(col, p)
+        if root is not None and col.decks.name_if_exists(DeckId(root)) == config.deck_root:
+            parents.add(root)
     order_preset = _find_preset(known, "order", ORDER_PRESET_NAME, configs)
     for parent in sorted(parents):
         current = _deck_conf_id(col, parent)
@@ -547,6 +553,27 @@ def _evaluate(
             ):
                 to_hold.append(cid)
                 waiting.setdefault(number, missing)
+    # Held cards no longer waiting for anything (the file changed, or the card left the lesson).
+    seen = {cid for nid in (notes.get(n) for n in prereq) if nid for cid, *_ in cards.get(nid, [])}
+    stray = sorted(held - seen)
+    if stray:
+        assert col.db is not None
+        rows = col.db.all(
+            f"select c.id, c.type, c.queue, n.tags from cards c join notes n on n.id = c.nid "
+            f"where c.id in ({','.join(map(str, stray))})"
+        )
+        for cid, ctype, queue, note_tags in rows:
+            if (
+                ctype == _TYPE_NEW
+                and queue == _QUEUE_SUSPENDED
+                and retired not in note_tags.lower().split()
+            ):
+                to_release.append(cid)
+                done.add(cid)
+            else:
+                forget.append(cid)
+        gone = set(stray) - {int(r[0]) for r in rows}
+        forget.extend(sorted(gone))
     entry["done"] = sorted(done)
     return to_hold, to_release, waiting, forget
 
