@@ -10,7 +10,8 @@
    the sandbox's ``addons21/`` next to ours and never part of the .ankiaddon) that imports
    ``../shared/lessons/Lesson_4.md`` through File > Import (``aqt.import_export.importing.
    import_file``, which picks our ``.md`` importer from ``IMPORTERS``), presses Import in our
-   preview dialog, opens the lesson deck in the reviewer, saves screenshots
+   preview dialog, opens the lesson deck in the reviewer, then Tools > Lesson Flashcards >
+   Review critical knowledge, saves screenshots
    (``demo-profile/screenshots/``) and quits;
 5. prints what the profile's collection now holds (decks, notes per difficulty, tags);
 6. with a display (``DISPLAY``/``WAYLAND_DISPLAY`` set and ``QT_QPA_PLATFORM`` not
@@ -55,6 +56,7 @@ LESSONS = [p for p in os.environ["LF_DRIVER_LESSONS"].split(os.pathsep) if p]
 PKG = os.environ.get("LF_DRIVER_PACKAGE", "lesson_flashcards")
 DECK = os.environ.get("LF_DRIVER_DECK", "Lessons::Lesson 04 - Transformers")
 DIALOG = "LessonFlashcardsImportDialog"
+CRITICAL = os.environ.get("LF_DRIVER_CRITICAL", "Lessons::Critical Knowledge")
 record = {"errors": [], "screenshots": {}}
 state = {"finished": False}
 
@@ -126,6 +128,7 @@ def on_profile_open():
     menu = next((m for m in menus if m.objectName() == "LessonFlashcardsMenu"), None)
     record["tools_menu_title"] = menu.title() if menu else None
     record["tools_menu"] = [a.text() for a in menu.actions()] if menu else None
+    state["menu"] = menu
     from aqt.import_export import importing
 
     name = os.path.basename(LESSONS[0]).lower()
@@ -133,7 +136,33 @@ def on_profile_open():
     record["importer"] = f"{handler.__module__}.{handler.__qualname__}" if handler else None
     record["file_dialog_offers_md"] = ".md" in importing.all_accepted_file_endings(mw)
     record["notes_before"] = mw.col.note_count()
+    # Review critical knowledge before anything is imported: a message, no error dialog
+    trigger("Review critical knowledge")
+    wait_for("a message about the empty critical review", tooltip_text, nothing_critical, timeout=20)
+
+
+def trigger(title):
+    action = next((a for a in state["menu"].actions() if a.text() == title), None)
+    if action is None:
+        raise RuntimeError(f"no {title!r} action in Tools > Lesson Flashcards")
+    action.trigger()
+
+
+def tooltip_text():
+    import aqt.utils
+
+    label = aqt.utils._tooltipLabel
+    return label.text() if label is not None else ""
+
+
+def nothing_critical(text):
+    record["empty_critical_message"] = text
+    modal = QApplication.activeModalWidget()
+    record["empty_critical_modal"] = modal.windowTitle() if modal is not None else None
+    record["state_after_empty_critical"] = mw.state
     # File > Import, after the user picked the files: Anki calls import_file per file
+    from aqt.import_export import importing
+
     for path in LESSONS:
         importing.import_file(mw, path)
     wait_for("the import dialog", find_dialog, preview_shown)
@@ -213,6 +242,25 @@ def answer_shown():
 
 def answer_rendered():
     shot(mw, "reviewer-answer.png")
+    trigger("Review critical knowledge")
+    wait_for(
+        "the critical-knowledge deck to open",
+        lambda: mw.state == "overview" and mw.col.decks.current()["name"] == CRITICAL,
+        critical_opened,
+        timeout=30,
+    )
+
+
+def critical_opened(_value):
+    did = mw.col.decks.current()["id"]
+    record["critical_deck"] = mw.col.decks.current()["name"]
+    record["critical_cards"] = sorted(mw.col.find_cards(f"did:{did}"))
+    record["undo_after_critical"] = mw.col.undo_status().undo
+    QTimer.singleShot(500, guarded(critical_rendered))
+
+
+def critical_rendered():
+    shot(mw, "critical-overview.png")
     finish()
 
 
@@ -349,12 +397,13 @@ def collection_summary(col_path: Path, deck_root: str = "Lessons") -> dict[str, 
             difficulty[note["Difficulty"]] += 1
             tags.update(note.tags)
             for card in note.cards():
-                deck = col.decks.get(card.did)
-                decks[deck["name"] if deck else str(card.did)] += 1
+                home = card.odid or card.did  # a card in a filtered deck counts in its home deck
+                deck = col.decks.get(home)
+                decks[deck["name"] if deck else str(home)] += 1
         return {
             "notes": len(nids),
             "notes_per_difficulty": dict(sorted(difficulty.items())),
-            "cards_per_deck": dict(sorted(decks.items())),
+            "cards_per_deck": dict(sorted(decks.items())),  # home decks
             "all_decks": sorted(
                 d.name
                 for d in col.decks.all_names_and_ids()

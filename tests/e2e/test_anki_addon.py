@@ -82,6 +82,11 @@ def test_built_addon_imports_lesson4_through_file_import_in_real_anki(
     assert record["importer"].endswith("LessonFileImporter")
     assert record["file_dialog_offers_md"] is True
 
+    # Review critical knowledge on an empty collection: a message, no error dialog
+    assert "<b>Nothing critical to review</b><br>No critical cards are due or new" in record["empty_critical_message"]
+    assert record["empty_critical_modal"] is None
+    assert record["state_after_empty_critical"] == "deckBrowser"
+
     # the preview, before anything changed
     assert record["notes_before"] == 0
     assert [(r[1], r[2]) for r in record["preview_rows"]] == [(f"Card {n}", "Add") for n in range(1, 6)]
@@ -99,8 +104,11 @@ def test_built_addon_imports_lesson4_through_file_import_in_real_anki(
     assert "Critical" in record["question_text"]
     assert "Attention(Q, K, V)" in record["answer_text"]
 
+    # Tools > Lesson Flashcards > Review critical knowledge filled and opened the filtered deck
+    assert record["critical_deck"] == "Lessons::Critical Knowledge"
+
     # screenshots, kept for a person to look at
-    for name in ("import-dialog.png", "reviewer-question.png", "reviewer-answer.png"):
+    for name in ("import-dialog.png", "reviewer-question.png", "reviewer-answer.png", "critical-overview.png"):
         path = shots / name
         assert record["screenshots"][name] == str(path)
         assert image_has_content(path), f"{name} looks blank"
@@ -128,5 +136,11 @@ def test_built_addon_imports_lesson4_through_file_import_in_real_anki(
         assert set(note.tags) >= CARD1_TAGS
         assert note["Difficulty"] == "Easy" and note["Concept"] == "Scaled Dot-Product Attention"
         assert "<table" in note["Back"]
+        # the critical deck holds the critical cards that are not held back (suspended)
+        critical = col.decks.id_for_name("Lessons::Critical Knowledge")
+        assert critical is not None
+        in_deck = sorted(col.find_cards(f"did:{critical}"))
+        assert in_deck == record["critical_cards"]
+        assert set(in_deck) == set(col.find_cards('"tag:lessons::critical" -is:suspended')) and in_deck
     finally:
         col.close()
