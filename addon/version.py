@@ -34,7 +34,7 @@ def point_version_str(point: int) -> str:
 
 
 def parse_point_version(version: str) -> int:
-    """"26.09.3" / "26.9.3" / "26.05b1" -> 260903 / 260903 / 260500 (as ``int_version``)."""
+    """Parse like ``int_version``: 26.09.3 and 26.9.3 -> 260903, 26.05b1 -> 260500."""
     m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version)
     if not m:
         raise ValueError(f"unrecognised Anki version: {version!r}")
@@ -95,7 +95,9 @@ def has_file_import_registry() -> bool:
         from aqt.import_export import importing
     except ImportError:
         return False
-    return isinstance(getattr(importing, "IMPORTERS", None), list) and hasattr(importing, "Importer")
+    return isinstance(getattr(importing, "IMPORTERS", None), list) and hasattr(
+        importing, "Importer"
+    )
 
 
 def has_hook(name: str) -> bool:

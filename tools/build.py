@@ -86,8 +86,12 @@ def build(out_dir: Path = REPO / "dist") -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.build", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "dist", help="output folder (default dist/)")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.build", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "dist", help="output folder (default dist/)"
+    )
     args = parser.parse_args(argv)
     try:
         target = build(args.out)

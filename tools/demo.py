@@ -330,7 +330,9 @@ def install_driver(base: Path) -> Path:
     folder = base / "addons21" / DRIVER_PACKAGE
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "__init__.py").write_text(DRIVER, encoding="utf-8")
-    (folder / "meta.json").write_text(json.dumps({"name": "Lesson Flashcards demo driver"}), encoding="utf-8")
+    (folder / "meta.json").write_text(
+        json.dumps({"name": "Lesson Flashcards demo driver"}), encoding="utf-8"
+    )
     return folder
 
 
@@ -443,12 +445,22 @@ def print_summary(record: dict[str, Any], summary: dict[str, Any], shots: Path) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--base", type=Path, default=DEMO_BASE, help="sandbox Anki base folder (recreated)")
-    parser.add_argument("--lesson", type=Path, action="append", help="lesson file(s) to import (default Lesson_4)")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.demo", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--base", type=Path, default=DEMO_BASE, help="sandbox Anki base folder (recreated)"
+    )
+    parser.add_argument(
+        "--lesson", type=Path, action="append", help="lesson file(s) to import (default Lesson_4)"
+    )
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--open", dest="open_anki", action="store_true", default=None, help="open Anki afterwards")
-    group.add_argument("--no-open", dest="open_anki", action="store_false", help="do not open Anki afterwards")
+    group.add_argument(
+        "--open", dest="open_anki", action="store_true", default=None, help="open Anki afterwards"
+    )
+    group.add_argument(
+        "--no-open", dest="open_anki", action="store_false", help="do not open Anki afterwards"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 
@@ -476,7 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"({time.monotonic() - t0:.1f}s)")
     open_anki = has_display() if args.open_anki is None else args.open_anki
     if open_anki:
-        print(f"Opening Anki on the sandbox profile ({' '.join(anki_command(base, DEMO_PROFILE))})…")
+        print(
+            f"Opening Anki on the sandbox profile ({' '.join(anki_command(base, DEMO_PROFILE))})…"
+        )
         return subprocess.call(anki_command(base, DEMO_PROFILE), env=anki_env(offscreen=False))
     print(f"No display: to look around, run  {' '.join(anki_command(base, DEMO_PROFILE))}")
     return 0

@@ -138,7 +138,12 @@ def _ask_lesson_files(parent: Any) -> list[str]:
 def open_import_dialog(mw: AnkiQt, paths: Sequence[str]) -> LessonImportDialog | None:
     """Open the preview for ``paths``; if a preview is open and idle, the files join it."""
     existing: LessonImportDialog | None = _state["dialog"]
-    if existing is not None and existing.isVisible() and not existing.busy and existing.col is mw.col:
+    if (
+        existing is not None
+        and existing.isVisible()
+        and not existing.busy
+        and existing.col is mw.col
+    ):
         existing.add_paths(paths)
         existing.raise_()
         existing.activateWindow()
@@ -207,7 +212,9 @@ def open_deck(mw: AnkiQt, deck_id: int) -> None:
 def review_critical(mw: AnkiQt) -> None:
     rf = optional_module("collection.review_filter")
     if rf is None or not hasattr(rf, "rebuild_critical"):
-        tooltip("The critical-knowledge review is not part of this version of the add-on.", parent=mw)
+        tooltip(
+            "The critical-knowledge review is not part of this version of the add-on.", parent=mw
+        )
         return
     config = _config_or_warn(mw)
     if config is None:

@@ -107,7 +107,9 @@ def parse_paths(paths: Sequence[str]) -> tuple[list[Lesson], list[str]]:
     return lessons, errors
 
 
-def plan_preview(col: Collection, paths: Sequence[str], lessons: list[Lesson], errors: list[str], config: Config) -> Preview:
+def plan_preview(
+    col: Collection, paths: Sequence[str], lessons: list[Lesson], errors: list[str], config: Config
+) -> Preview:
     preview = Preview(list(paths), lessons, list(errors))
     if errors or not lessons:
         return preview
@@ -126,11 +128,14 @@ def build_preview(col: Collection, paths: Sequence[str], config: Config) -> Prev
 def plan_signature(plan: ImportPlan) -> list[tuple[str, list[tuple[str, int | None, int | None]]]]:
     """What the user saw: per lesson, each action's kind, card number and note."""
     return [
-        (lp.deck_name, [(a.kind, a.card_number, a.note_id) for a in lp.actions]) for lp in plan.lessons
+        (lp.deck_name, [(a.kind, a.card_number, a.note_id) for a in lp.actions])
+        for lp in plan.lessons
     ]
 
 
-def import_op(lessons: list[Lesson], config: Config, previewed: ImportPlan) -> Callable[[Collection], ImportResult]:
+def import_op(
+    lessons: list[Lesson], config: Config, previewed: ImportPlan
+) -> Callable[[Collection], ImportResult]:
     """The background operation: plan again on the collection as it is now, refuse if that is
     not what the preview showed, else apply (one undo step)."""
 
@@ -308,7 +313,9 @@ class LessonImportDialog(QDialog):
     @property
     def config(self) -> Config:
         value = self.conflict_combo.currentData()
-        return dataclasses.replace(self.base_config, on_conflict=str(value or self.base_config.on_conflict))
+        return dataclasses.replace(
+            self.base_config, on_conflict=str(value or self.base_config.on_conflict)
+        )
 
     def set_on_conflict(self, value: str) -> None:
         values = [v for v, _ in ON_CONFLICT_CHOICES]
@@ -334,7 +341,9 @@ class LessonImportDialog(QDialog):
 
     def refresh(self) -> None:
         """Plan again (read-only) and redraw the preview."""
-        self.preview = plan_preview(self.col, self.paths, self.lessons, self.parse_errors, self.config)
+        self.preview = plan_preview(
+            self.col, self.paths, self.lessons, self.parse_errors, self.config
+        )
         self._render()
 
     # ---- drawing
@@ -356,7 +365,9 @@ class LessonImportDialog(QDialog):
         elif plan is None:
             self.summary_label.setText("No lesson files selected.")
         else:
-            totals = {k: plan.count(k) for k in ("add", "update", "unchanged", "retire", "conflict")}
+            totals = {
+                k: plan.count(k) for k in ("add", "update", "unchanged", "retire", "conflict")
+            }
             text = counts_text(totals, len(plan.warnings))
             if not plan.has_changes:
                 text += " — nothing to import: Anki already has these lessons as they are."
@@ -380,7 +391,9 @@ class LessonImportDialog(QDialog):
         lesson = lp.lesson
         if lesson is not None:
             for w in lesson.warnings:
-                item = QTreeWidgetItem([f"line {w.line}", KIND_LABELS["warning"], "", w.message, ""])
+                item = QTreeWidgetItem(
+                    [f"line {w.line}", KIND_LABELS["warning"], "", w.message, ""]
+                )
                 item.setToolTip(3, str(w))
                 self._color(item, "warning")
                 top.addChild(item)
@@ -395,7 +408,13 @@ class LessonImportDialog(QDialog):
             top.addChild(item)
         if lp.skipped_unchanged:
             item = QTreeWidgetItem(
-                [f"{lp.skipped_unchanged} cards", KIND_LABELS["unchanged"], "", "file unchanged since its last import", ""]
+                [
+                    f"{lp.skipped_unchanged} cards",
+                    KIND_LABELS["unchanged"],
+                    "",
+                    "file unchanged since its last import",
+                    "",
+                ]
             )
             self._color(item, "unchanged")
             top.addChild(item)
@@ -411,7 +430,9 @@ class LessonImportDialog(QDialog):
         available = rf is not None and hasattr(rf, "rebuild_lesson_critical_op")
         imported = self.col.decks.id_for_name(lp.deck_name) is not None
         critical = lp.lesson is None or any(c.critical for c in lp.lesson.cards)
-        button.setEnabled(bool(available and imported and lp.lesson is not None and critical and not self.busy))
+        button.setEnabled(
+            bool(available and imported and lp.lesson is not None and critical and not self.busy)
+        )
         if not available:
             button.setToolTip("The critical-knowledge review is not part of this version.")
         elif not imported:
@@ -421,9 +442,13 @@ class LessonImportDialog(QDialog):
         elif not critical:
             button.setToolTip("This lesson has no cards flagged as critical knowledge.")
         else:
-            button.setToolTip(f"Fill a filtered deck with the due critical cards of {lp.label} and open it.")
+            button.setToolTip(
+                f"Fill a filtered deck with the due critical cards of {lp.label} and open it."
+            )
         lesson = lp.lesson
-        button.clicked.connect(lambda _checked=False, lesson=lesson: self.review_lesson_critical(lesson))
+        button.clicked.connect(
+            lambda _checked=False, lesson=lesson: self.review_lesson_critical(lesson)
+        )
         self.tree.setItemWidget(item, 4, button)
 
     def preview_rows(self) -> list[tuple[str, str, str, str, str]]:
@@ -435,7 +460,9 @@ class LessonImportDialog(QDialog):
             for j in range(top.childCount()):
                 child = top.child(j)
                 assert child is not None
-                rows.append((top.text(0), child.text(0), child.text(1), child.text(2), child.text(3)))
+                rows.append(
+                    (top.text(0), child.text(0), child.text(1), child.text(2), child.text(3))
+                )
         return rows
 
     def critical_buttons(self) -> list[QPushButton]:

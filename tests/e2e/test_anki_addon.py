@@ -38,9 +38,7 @@ def image_has_content(path: Path) -> bool:
     if image.isNull() or image.width() < 300 or image.height() < 200:
         return False
     colours = {
-        image.pixel(x, y)
-        for x in range(0, image.width(), 7)
-        for y in range(0, image.height(), 7)
+        image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)
     }
     return len(colours) > 20
 
@@ -65,7 +63,9 @@ def test_built_addon_imports_lesson4_through_file_import_in_real_anki(
 
     shots = tmp_path / "shots"
     record, proc = demo.drive_import(base, PROFILE, [lesson4_path], shots, timeout=150)
-    (artifacts / "e2e-anki-addon-record.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    (artifacts / "e2e-anki-addon-record.json").write_text(
+        json.dumps(record, indent=1), encoding="utf-8"
+    )
     assert record["errors"] == [], "\n".join(record["errors"]) + proc.stderr[-3000:]
 
     # loaded by Anki from addons21, with its Tools menu and File > Import entry
@@ -83,13 +83,18 @@ def test_built_addon_imports_lesson4_through_file_import_in_real_anki(
     assert record["file_dialog_offers_md"] is True
 
     # Review critical knowledge on an empty collection: a message, no error dialog
-    assert "<b>Nothing critical to review</b><br>No critical cards are due or new" in record["empty_critical_message"]
+    assert (
+        "<b>Nothing critical to review</b><br>No critical cards are due or new"
+        in record["empty_critical_message"]
+    )
     assert record["empty_critical_modal"] is None
     assert record["state_after_empty_critical"] == "deckBrowser"
 
     # the preview, before anything changed
     assert record["notes_before"] == 0
-    assert [(r[1], r[2]) for r in record["preview_rows"]] == [(f"Card {n}", "Add") for n in range(1, 6)]
+    assert [(r[1], r[2]) for r in record["preview_rows"]] == [
+        (f"Card {n}", "Add") for n in range(1, 6)
+    ]
     assert record["preview_summary"].startswith("5 to add · 0 to update")
     assert record["import_enabled"] is True and record["errors_shown"] == ""
 
@@ -108,7 +113,12 @@ def test_built_addon_imports_lesson4_through_file_import_in_real_anki(
     assert record["critical_deck"] == "Lessons::Critical Knowledge"
 
     # screenshots, kept for a person to look at
-    for name in ("import-dialog.png", "reviewer-question.png", "reviewer-answer.png", "critical-overview.png"):
+    for name in (
+        "import-dialog.png",
+        "reviewer-question.png",
+        "reviewer-answer.png",
+        "critical-overview.png",
+    ):
         path = shots / name
         assert record["screenshots"][name] == str(path)
         assert image_has_content(path), f"{name} looks blank"
@@ -141,6 +151,8 @@ def test_built_addon_imports_lesson4_through_file_import_in_real_anki(
         assert critical is not None
         in_deck = sorted(col.find_cards(f"did:{critical}"))
         assert in_deck == record["critical_cards"]
-        assert set(in_deck) == set(col.find_cards('"tag:lessons::critical" -is:suspended')) and in_deck
+        assert (
+            set(in_deck) == set(col.find_cards('"tag:lessons::critical" -is:suspended')) and in_deck
+        )
     finally:
         col.close()

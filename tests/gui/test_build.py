@@ -24,7 +24,10 @@ def test_build_writes_the_package_files_and_nothing_else(tmp_path: Path) -> None
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "tools.build", "--out", str(tmp_path)],
-            cwd=REPO, capture_output=True, text=True, timeout=60,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     finally:
         stray.unlink()
@@ -40,12 +43,20 @@ def test_build_writes_the_package_files_and_nothing_else(tmp_path: Path) -> None
     expected = {
         p.relative_to(REPO / "addon").as_posix()
         for p in (REPO / "addon").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.suffix != ".pyc"
         and (p.parts[-2] != "user_files" or p.name == "README.txt")
     } | {"manifest.json", "config.json", "config.md"}
     assert names == expected
     # the package is the zip's root: Anki extracts it into addons21/<package>/
-    assert {"__init__.py", "gui/__init__.py", "gui/import_dialog.py", "lesson/parse.py", "version.py"} <= names
+    assert {
+        "__init__.py",
+        "gui/__init__.py",
+        "gui/import_dialog.py",
+        "lesson/parse.py",
+        "version.py",
+    } <= names
     assert not any(n.startswith(("addon/", "tests/", "tools/", ".")) for n in names)
     assert not any("__pycache__" in n or n.endswith((".pyc", ".pyo")) for n in names)
     assert "LICENSE" not in names and "README.md" not in names and "pyproject.toml" not in names

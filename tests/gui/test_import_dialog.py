@@ -34,7 +34,12 @@ class Runner:
         self.calls = 0
         self.before: Callable[[], object] | None = None  # something that happens meanwhile
 
-    def __call__(self, op: Callable[[Collection], Any], success: Callable[[Any], None], failure: Callable[[Exception], None]) -> None:
+    def __call__(
+        self,
+        op: Callable[[Collection], Any],
+        success: Callable[[Any], None],
+        failure: Callable[[Exception], None],
+    ) -> None:
         self.calls += 1
         if self.before is not None:
             self.before()
@@ -46,10 +51,14 @@ class Runner:
             success(result)
 
 
-def make_dialog(qtbot: Any, col: Collection, paths: list[Path], config: Config = CONFIG, **kw: Any) -> tuple[LessonImportDialog, Runner]:
+def make_dialog(
+    qtbot: Any, col: Collection, paths: list[Path], config: Config = CONFIG, **kw: Any
+) -> tuple[LessonImportDialog, Runner]:
     runner = Runner(col)
     messages: list[str] = []
-    dialog = LessonImportDialog(None, col, config, [str(p) for p in paths], runner=runner, notify=messages.append, **kw)
+    dialog = LessonImportDialog(
+        None, col, config, [str(p) for p in paths], runner=runner, notify=messages.append, **kw
+    )
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.messages = messages  # type: ignore[attr-defined]
@@ -65,14 +74,18 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_first_import_previews_adds_and_imports_in_one_undo_step(qtbot: Any, col: Collection, lesson4_path: Path) -> None:
+def test_first_import_previews_adds_and_imports_in_one_undo_step(
+    qtbot: Any, col: Collection, lesson4_path: Path
+) -> None:
     imported: list[Any] = []
     dialog, runner = make_dialog(qtbot, col, [lesson4_path], on_imported=imported.append)
     assert kinds(dialog) == [(f"Card {n}", "Add") for n in range(1, 6)]
     rows = dialog.preview_rows()
     assert {r[0] for r in rows} == {"Lesson 04 - Transformers"}
     assert "scaled dot-product attention" in rows[0][3].lower()
-    assert dialog.summary_label.text().startswith("5 to add · 0 to update · 0 unchanged · 0 to retire · 0 conflicts")
+    assert dialog.summary_label.text().startswith(
+        "5 to add · 0 to update · 0 unchanged · 0 to retire · 0 conflicts"
+    )
     assert dialog.errors_box.isHidden()
     assert dialog.import_button.isEnabled()
     # nothing was written by the preview
@@ -81,7 +94,9 @@ def test_first_import_previews_adds_and_imports_in_one_undo_step(qtbot: Any, col
     qtbot.mouseClick(dialog.import_button, pytest.importorskip("aqt.qt").Qt.MouseButton.LeftButton)
     assert runner.calls == 1
     assert dialog.import_result is not None and dialog.import_result.added == 5
-    assert imported and imported[0].summary().startswith("5 added, 0 updated, 0 unchanged, 0 retired, 0 conflicts")
+    assert imported and imported[0].summary().startswith(
+        "5 added, 0 updated, 0 unchanged, 0 retired, 0 conflicts"
+    )
     assert not dialog.isVisible()
     assert col.note_count() == 5
     assert col.undo_status().undo == "Import Lessons"
@@ -89,18 +104,29 @@ def test_first_import_previews_adds_and_imports_in_one_undo_step(qtbot: Any, col
     assert col.note_count() == 0
 
 
-def test_reimport_preview_shows_update_unchanged_retire_add_and_conflict(qtbot: Any, col: Collection, lesson4_text: str, tmp_path: Path) -> None:
+def test_reimport_preview_shows_update_unchanged_retire_add_and_conflict(
+    qtbot: Any, col: Collection, lesson4_text: str, tmp_path: Path
+) -> None:
     importer.import_files(col, [("Lesson_4.md", lesson4_text.encode())], CONFIG)
     # the learner edits card 1 in Anki
-    [nid1] = [n for n in col.find_notes('"note:Lesson Flashcard"') if col.get_note(n)["Card"] == "1"]
+    [nid1] = [
+        n for n in col.find_notes('"note:Lesson Flashcard"') if col.get_note(n)["Card"] == "1"
+    ]
     note = col.get_note(nid1)
     note["Back"] += "<p>my mnemonic</p>"
     col.update_note(note)
     # the file: card 1 and card 2 changed, card 4 removed, a new card 6
-    text = lv.replace_in_card(lesson4_text, 1, "Write the complete formula", "Write out the complete formula")
+    text = lv.replace_in_card(
+        lesson4_text, 1, "Write the complete formula", "Write out the complete formula"
+    )
     text = lv.replace_in_card(text, 2, "h = 8 to 32 heads", "h = 8 to 64 heads")
     text = lv.remove_card(text, 4)
-    text = lv.append_card(text, lv.new_card(6, "Medium", "What does layer normalization normalize?", "Each token's features."))
+    text = lv.append_card(
+        text,
+        lv.new_card(
+            6, "Medium", "What does layer normalization normalize?", "Each token's features."
+        ),
+    )
     path = write(tmp_path / "Lesson_4.md", text)
 
     dialog, _ = make_dialog(qtbot, col, [path])
@@ -113,7 +139,10 @@ def test_reimport_preview_shows_update_unchanged_retire_add_and_conflict(qtbot: 
     details = {first: detail for _l, first, _a, _q, detail in dialog.preview_rows()}
     assert "your edit is kept" in details["Card 1"]
     assert "card 4 is gone" in details["(gone)"]
-    assert "1 to add · 1 to update · 2 unchanged · 1 to retire · 1 conflict" in dialog.summary_label.text()
+    assert (
+        "1 to add · 1 to update · 2 unchanged · 1 to retire · 1 conflict"
+        in dialog.summary_label.text()
+    )
     # the lesson row says where it goes
     top = dialog.tree.topLevelItem(0)
     assert top is not None and top.text(2) == "into Lessons::Lesson 04 - Transformers"
@@ -136,7 +165,9 @@ def test_reimport_preview_shows_update_unchanged_retire_add_and_conflict(qtbot: 
     assert len(col.find_notes('"tag:lessons::retired"')) == 1
 
 
-def test_refused_file_shows_file_line_and_disables_import(qtbot: Any, col: Collection, lesson4_path: Path) -> None:
+def test_refused_file_shows_file_line_and_disables_import(
+    qtbot: Any, col: Collection, lesson4_path: Path
+) -> None:
     bad = FIXTURES / "refuse_duplicate.md"
     dialog, runner = make_dialog(qtbot, col, [lesson4_path, bad])
     assert dialog.errors_box.isVisible()
@@ -149,7 +180,9 @@ def test_refused_file_shows_file_line_and_disables_import(qtbot: Any, col: Colle
     assert runner.calls == 0 and col.note_count() == 0
 
 
-def test_two_files_of_one_lesson_are_an_error(qtbot: Any, col: Collection, lesson4_path: Path, lesson4_text: str, tmp_path: Path) -> None:
+def test_two_files_of_one_lesson_are_an_error(
+    qtbot: Any, col: Collection, lesson4_path: Path, lesson4_text: str, tmp_path: Path
+) -> None:
     copy = write(tmp_path / "Lesson_4_copy.md", lesson4_text)
     dialog, _ = make_dialog(qtbot, col, [lesson4_path, copy])
     assert "same lesson" in dialog.errors_box.toPlainText()
@@ -160,7 +193,9 @@ def test_two_files_of_one_lesson_are_an_error(qtbot: Any, col: Collection, lesso
 def test_warnings_are_rows_with_their_line(qtbot: Any, col: Collection) -> None:
     dialog, _ = make_dialog(qtbot, col, [FIXTURES / "Lesson_3_llms_mismatch.md"])
     warnings = [r for r in dialog.preview_rows() if r[2] == "Warning"]
-    assert ("line 5", "Total Cards says 4, but the file has 3 cards") in [(r[1], r[4]) for r in warnings]
+    assert ("line 5", "Total Cards says 4, but the file has 3 cards") in [
+        (r[1], r[4]) for r in warnings
+    ]
     assert len(warnings) == 10 and dialog.summary_label.text().endswith(" · 10 warnings")
     assert dialog.import_button.isEnabled()  # warnings do not stop an import
 
@@ -184,7 +219,9 @@ def test_nothing_to_change_disables_import(qtbot: Any, col: Collection, lesson4_
     assert not dialog.import_button.isEnabled()
 
 
-def test_collection_changed_after_preview_refreshes_instead_of_importing(qtbot: Any, col: Collection, lesson4_path: Path) -> None:
+def test_collection_changed_after_preview_refreshes_instead_of_importing(
+    qtbot: Any, col: Collection, lesson4_path: Path
+) -> None:
     dialog, runner = make_dialog(qtbot, col, [lesson4_path])
     # meanwhile (e.g. a lesson sync) the same lesson gets imported
     runner.before = lambda: importer.import_files(col, importer.read_files([lesson4_path]), CONFIG)
@@ -219,6 +256,8 @@ def test_per_lesson_critical_review_button(qtbot: Any, col: Collection, lesson4_
 
 
 def test_initial_option_follows_config(qtbot: Any, col: Collection, lesson4_path: Path) -> None:
-    dialog, _ = make_dialog(qtbot, col, [lesson4_path], config=Config.from_dict({"on_conflict": "overwrite"}))
+    dialog, _ = make_dialog(
+        qtbot, col, [lesson4_path], config=Config.from_dict({"on_conflict": "overwrite"})
+    )
     assert dialog.conflict_combo.currentData() == "overwrite"
     assert dialog.config.on_conflict == "overwrite"

@@ -21,7 +21,10 @@ def make(qtbot: Any, current: dict[str, Any] | None) -> tuple[SettingsDialog, li
 def test_shows_the_stored_values_and_saves_edits(qtbot: Any) -> None:
     stored = load_defaults() | {
         "on_conflict": "overwrite",
-        "sources": ["/home/me/Lessons", {"location": "https://example.org/index.txt", "deck_root": "Course"}],
+        "sources": [
+            "/home/me/Lessons",
+            {"location": "https://example.org/index.txt", "deck_root": "Course"},
+        ],
         "my_own_key": 42,
     }
     dialog, saved = make(qtbot, stored)
@@ -41,9 +44,14 @@ def test_shows_the_stored_values_and_saves_edits(qtbot: Any) -> None:
     assert len(saved) == 1
     values = saved[0]
     assert values["deck_root"] == "My Lessons" and values["hold_until_mastered"] is False
-    assert values["fsrs_desired_retention"]["hard"] == 0.97 and values["mastery_interval_days"] == 30
+    assert (
+        values["fsrs_desired_retention"]["hard"] == 0.97 and values["mastery_interval_days"] == 30
+    )
     assert values["my_own_key"] == 42  # keys the form does not know are kept
-    assert values["sources"][1] == {"location": "https://example.org/index.txt", "deck_root": "Course"}
+    assert values["sources"][1] == {
+        "location": "https://example.org/index.txt",
+        "deck_root": "Course",
+    }
     config = Config.from_dict(values)
     assert config.deck_root == "My Lessons" and config.sources[1].deck_root == "Course"
     assert not dialog.isVisible()
