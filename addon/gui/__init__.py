@@ -24,7 +24,7 @@ from aqt.qt import QAction, QMenu
 from aqt.utils import askUser, getFile, showWarning, tooltip
 
 from .. import version
-from ..collection import importer
+from ..collection import importer, naming
 from ..collection.plan import ImportResult
 from ..config import ConfigError
 from .common import (
@@ -339,13 +339,17 @@ def install_hooks(mw: AnkiQt) -> None:
 
 
 def release_holds(mw: AnkiQt) -> None:
-    """Release cards waiting for their prerequisites (``collection.scheduling``), in the background."""
-    fn = optional_function("collection.scheduling", "release_holds")
+    """Release cards waiting for their prerequisites (``collection.scheduling``), in the
+    background; nothing runs (and no undo entry appears) while no card is waiting."""
+    op_fn = optional_function("collection.scheduling", "release_holds_op")
+    fn = op_fn or optional_function("collection.scheduling", "release_holds")
     if fn is None or mw.col is None:
         return
     try:
         config = load_config(mw)
     except ConfigError:
+        return
+    if not mw.col.find_cards(f'"tag:{naming.waiting_tag(config)}"'):
         return
     from aqt.operations import CollectionOp
 
