@@ -915,7 +915,8 @@ def format_table(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = [
         f"corpus: {meta['files']} files x {meta['cards']} cards = {meta['notes']} notes "
         f"({meta['note_kb']} KB of fields per note), seed {meta['seed']}, {meta['repeat']} round(s), "
-        f"{os.cpu_count()} CPUs",
+        f"{os.cpu_count()} CPUs, load average {meta.get('load_average', '?')} "
+        "(other work on the machine slows both sides: compare ratios, or use --repeat)",
         "",
         f"{'step':<10} {'seconds':>8} {'cpu s':>7} {'x base':>7} {'peak MB':>8} {'start MB':>8}  check",
     ]
@@ -988,8 +989,10 @@ PHASES = (
 
 
 def install_phase_timers() -> dict[str, list[float]]:
-    """Wrap the PHASES functions (those that exist) with wall-clock timers: name -> [calls, s].
-    Inclusive times: nested phases are counted in their callers too."""
+    """Wrap the PHASES functions (those that exist) with wall-clock timers:
+    name -> [calls, seconds, peak RSS MB so far when a call returned (highest)]. Inclusive
+    times: nested phases are counted in their callers too. The peak (VmHWM only grows) tells
+    which phase raised it: the first one, in call order, that shows the final peak."""
     import functools
     import importlib
 
@@ -1007,9 +1010,11 @@ def install_phase_timers() -> dict[str, list[float]]:
         if fn is None or not callable(fn):
             continue
         key = f"{mod_name.rsplit('.', 1)[-1]}.{attr}"
-        acc = out.setdefault(key, [0, 0.0])
+        acc = out.setdefault(key, [0, 0.0, 0.0])
+        # reading /proc costs ~20 us: not around the per-card functions
+        mem = attr not in ("render_markdown", "get_note")
 
-        def wrap(fn: Any, acc: list[float]) -> Any:
+        def wrap(fn: Any, acc: list[float], mem: bool) -> Any:
             @functools.wraps(fn)
             def timed(*a: Any, **kw: Any) -> Any:
                 t = time.perf_counter()
@@ -1018,10 +1023,12 @@ def install_phase_timers() -> dict[str, list[float]]:
                 finally:
                     acc[0] += 1
                     acc[1] += time.perf_counter() - t
+                    if mem:
+                        acc[2] = max(acc[2], (_mem_kb("VmHWM") or 0) / 1024)
 
             return timed
 
-        setattr(owner, attr, wrap(fn, acc))
+        setattr(owner, attr, wrap(fn, acc, mem))
     return out
 
 
@@ -1070,9 +1077,14 @@ def format_profile(name: str, rep: dict[str, Any]) -> str:
         err = str(rep.get("phases_error") or rep.get("cprofile_error")).strip().splitlines()
         lines.append(f"  (the step failed: {err[-1] if err else ''})")
     if rep.get("timers"):
-        lines.append("  wall-clock timers around phases (inclusive seconds, calls):")
+        lines.append(
+            "  wall-clock timers around phases (inclusive seconds, calls, peak RSS MB when it returned):"
+        )
         for p in rep["timers"]:
-            lines.append(f"    {p['function']:<42} {p['seconds']:>8.3f} {p['calls']:>9}")
+            peak = p.get("peak_mb_after")
+            lines.append(
+                f"    {p['function']:<42} {p['seconds']:>8.3f} {p['calls']:>9} {peak if peak else '':>8}"
+            )
     if rep.get("own_time"):
         lines.append(f"  cProfile ({rep['total']:.2f} s with profiling overhead), own time:")
         for p in rep["own_time"]:
@@ -1110,7 +1122,12 @@ def run_profiles(
                 timers = json.loads(ph.read_text(encoding="utf-8"))
                 rep["seconds"] = r.get("seconds")
                 rep["timers"] = [
-                    {"function": k, "calls": int(v[0]), "seconds": round(v[1], 3)}
+                    {
+                        "function": k,
+                        "calls": int(v[0]),
+                        "seconds": round(v[1], 3),
+                        "peak_mb_after": round(v[2], 1) if len(v) > 2 and v[2] else None,
+                    }
                     for k, v in timers.items()
                     if v[0]
                 ]
@@ -1206,10 +1223,11 @@ def main(argv: list[str] | None = None) -> int:
             "repeat": args.repeat,
             "cpus": os.cpu_count(),
             "corpus_warnings": len(expected["warnings"]),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
         }
         summary["meta"] = meta
         ok = all(s.get("ok") for s in summary["steps"].values())
-        if args.profile and ok:
+        if args.profile and summary["steps"]["baseline"].get("ok"):
             summary["profiles"] = run_profiles(work, lessons, log)
         summary["ok"] = ok
         if args.json:
