@@ -665,10 +665,11 @@ def _check(cond: bool, what: str) -> None:
 
 
 def _our_decks(col: Any, root: str) -> set[str]:
+    """Names of the lesson subdecks (root::Lesson ...::Difficulty)."""
     return {
-        name
-        for (name,) in [(d.name,) for d in col.decks.all_names_and_ids()]
-        if name.startswith(root + "::Lesson ") and name.count("::") == 2
+        d.name
+        for d in col.decks.all_names_and_ids()
+        if d.name.startswith(root + "::Lesson ") and d.name.count("::") == 2
     }
 
 
@@ -977,6 +978,7 @@ PHASES = (
     ("anki.collection.Collection", "update_notes"),
     ("addon.collection.importer", "_set_description"),
     ("addon.collection.importer", "_schedule"),
+    ("addon.collection.importer", "_note_ids_by_card"),
     ("addon.collection.scheduling", "configure_decks"),
     ("addon.collection.scheduling", "_assign"),
     ("addon.collection.scheduling", "order_new_cards"),
