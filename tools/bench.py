@@ -818,10 +818,17 @@ def _spawn(
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("ANKI_TEST_MODE", "1")
+    t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     if proc.returncode != 0 or not out.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
-        return {"step": step, "ok": False, "crashed": True, "error": "\n".join(tail)}
+        return {
+            "step": step,
+            "ok": False,
+            "crashed": True,
+            "error": "\n".join(tail),
+            "process_seconds": round(time.perf_counter() - t0, 1),
+        }
     data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return data
 
@@ -871,6 +878,7 @@ def summarize(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
                 "ok": False,
                 "crashed": bool(bad.get("crashed")),
                 "error": bad.get("error", ""),
+                "process_seconds": bad.get("process_seconds"),
             }
             continue
         best = min(good, key=lambda r: r["seconds"])
@@ -932,7 +940,8 @@ def format_table(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         if not s.get("ok"):
             kind = "CRASHED" if s.get("crashed") else "SKIPPED" if s.get("skipped") else "WRONG"
             err = str(s.get("error", "")).strip().splitlines()
-            lines.append(f"{step:<10} {kind}: {err[-1] if err else ''}")
+            after = f" (process ran {s['process_seconds']} s)" if s.get("process_seconds") else ""
+            lines.append(f"{step:<10} {kind}{after}: {err[-1] if err else ''}")
             continue
         ratio = f"{s['ratio']:.3f}" if s["ratio"] is not None else "-"
         lines.append(
