@@ -985,13 +985,13 @@ PHASES = (
     ("anki.collection.Collection", "import_json_string"),
     ("anki.collection.Collection", "get_note"),
     ("anki.collection.Collection", "update_notes"),
-    ("addon.collection.importer", "_set_description"),
+    ("addon.collection.importer", "_note_ids_by_lesson"),
     ("addon.collection.importer", "_schedule"),
-    ("addon.collection.importer", "_note_ids_by_card"),
     ("addon.collection.scheduling", "configure_decks"),
     ("addon.collection.scheduling", "_assign"),
-    ("addon.collection.scheduling", "order_new_cards"),
+    ("addon.collection.scheduling", "order_new_cards_many"),
     ("addon.collection.scheduling", "update_holds"),
+    ("addon.collection.decks.DeckEdits", "flush"),
     ("addon.collection.review_filter", "ensure_filter_deck"),
     ("addon.collection.review_filter", "ensure_saved_searches"),
     ("addon.collection.importer", "_save_cache"),
@@ -1010,8 +1010,12 @@ def install_phase_timers() -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for mod_name, attr in PHASES:
         owner: Any
-        if mod_name.endswith(".Collection"):
-            owner = importlib.import_module(mod_name.rsplit(".", 1)[0]).Collection
+        last = mod_name.rsplit(".", 1)[-1]
+        if last[:1].isupper():  # a class: module.Class
+            try:
+                owner = getattr(importlib.import_module(mod_name.rsplit(".", 1)[0]), last)
+            except (ImportError, AttributeError):
+                continue
         else:
             try:
                 owner = importlib.import_module(mod_name)
@@ -1051,9 +1055,8 @@ def profile_report(path: Path, top: int = 25) -> dict[str, Any]:
     total = max((v[3] for v in raw.values()), default=0.0)
     phases = []
     for mod_name, func in PHASES:
-        fname = mod_name.rsplit(".", 1)[-1].lower() + ".py"
-        if mod_name.endswith(".Collection"):
-            fname = "collection.py"
+        parts = mod_name.split(".")
+        fname = (parts[-2] if parts[-1][:1].isupper() else parts[-1]) + ".py"
         calls, cum = 0, 0.0
         for (file, _line, name), (_cc, nc, _tt, ct, _callers) in raw.items():
             if name == func and os.path.basename(file) == fname:

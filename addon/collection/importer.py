@@ -21,7 +21,7 @@ import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,9 +39,11 @@ from ..lesson.errors import LessonError
 from ..lesson.model import Card, Lesson
 from ..lesson.parse import parse_text
 from ..lesson.render import render_markdown
-from . import naming
+from . import naming, review_filter, scheduling
+from .decks import DeckEdits
 from .notetype import FIELDS, ID_FIELD, ensure_notetype, find_notetype
 from .plan import CardAction, ImportPlan, ImportResult, LessonPlan
+from .undo import UndoStep
 
 UNDO_NAME = "Import Lessons"
 STATE_TAG = "lf1"
@@ -288,7 +290,9 @@ class _Work:
     key: str
     targets: list[_Target]
     adds: list[_Target] = field(default_factory=list)
-    updates: list[tuple[_Target, _Existing, bool]] = field(default_factory=list)  # (target, note, fields changed)
+    updates: list[tuple[_Target, _Existing, bool]] = field(
+        default_factory=list
+    )  # (target, note, fields changed)
     retag: list[tuple[_Target, _Existing]] = field(default_factory=list)  # state/tags/deck only
     retires: list[_Existing] = field(default_factory=list)
     conflicts: list[tuple[_Target, _Existing]] = field(default_factory=list)
@@ -304,9 +308,9 @@ def _similar(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def _match(targets: list[_Target], existing: list[_Existing]) -> tuple[
-    list[tuple[_Target, _Existing, str]], list[_Target], list[_Existing]
-]:
+def _match(
+    targets: list[_Target], existing: list[_Existing]
+) -> tuple[list[tuple[_Target, _Existing, str]], list[_Target], list[_Existing]]:
     """Pair cards with notes: by content first, then by number when still clearly the same card."""
     pairs: list[tuple[_Target, _Existing, str]] = []
     free_t = list(targets)
@@ -332,7 +336,11 @@ def _match(targets: list[_Target], existing: list[_Existing]) -> tuple[
         free_e = [e for e in free_e if id(e) not in used]
 
     take(lambda t: t.src_hash, lambda e: e.state.src_hash, "same")
-    take(lambda t: (t.front_hash, t.back_hash), lambda e: (e.state.front_hash, e.state.back_hash), "same text")
+    take(
+        lambda t: (t.front_hash, t.back_hash),
+        lambda e: (e.state.front_hash, e.state.back_hash),
+        "same text",
+    )
     take(lambda t: t.front_hash, lambda e: e.state.front_hash, "answer changed")
     take(lambda t: t.back_hash, lambda e: e.state.back_hash, "question changed")
     # Same number, both sides reworded: the same card only if the text is still alike.
@@ -386,7 +394,9 @@ def _plan_lesson(
         was_retired = retired in (x.lower() for x in e.tags)
         detail = "" if why == "same" else why
         if e.state.number != c.number:
-            detail = ", ".join(x for x in (f"renumbered {e.state.number} -> {c.number}", detail) if x)
+            detail = ", ".join(
+                x for x in (f"renumbered {e.state.number} -> {c.number}", detail) if x
+            )
         if was_retired:
             detail = ", ".join(x for x in ("back in the file: un-retired", detail) if x)
         source_same = e.state.src_hash == t.src_hash
@@ -395,7 +405,9 @@ def _plan_lesson(
                 # The user edited the note and the file did not change: keep the edit.
                 work.keep.append((t, e))
                 plan.actions.append(
-                    CardAction("unchanged", c.number, e.nid, _plain(e.fields[0]), "edited in Anki; kept", c)
+                    CardAction(
+                        "unchanged", c.number, e.nid, _plain(e.fields[0]), "edited in Anki; kept", c
+                    )
                 )
                 continue
             if config.on_conflict == "keep":
@@ -414,12 +426,21 @@ def _plan_lesson(
                 continue
             work.updates.append((t, e, True))
             plan.actions.append(
-                CardAction("update", c.number, e.nid, _plain(t.fields()[0]), "your edit in Anki is overwritten", c)
+                CardAction(
+                    "update",
+                    c.number,
+                    e.nid,
+                    _plain(t.fields()[0]),
+                    "your edit in Anki is overwritten",
+                    c,
+                )
             )
             continue
         if source_same and not was_retired:
             work.keep.append((t, e))
-            plan.actions.append(CardAction("unchanged", c.number, e.nid, _plain(e.fields[0]), "", c))
+            plan.actions.append(
+                CardAction("unchanged", c.number, e.nid, _plain(e.fields[0]), "", c)
+            )
             continue
         new_fields = t.fields()
         fields_changed = new_fields != e.fields[:ID_FIELD]
@@ -432,17 +453,32 @@ def _plan_lesson(
             # Only tags, deck, number or bookkeeping differ.
             work.retag.append((t, e))
             plan.actions.append(
-                CardAction("update", c.number, e.nid, _plain(new_fields[0]), detail or "tags or deck changed", c)
+                CardAction(
+                    "update",
+                    c.number,
+                    e.nid,
+                    _plain(new_fields[0]),
+                    detail or "tags or deck changed",
+                    c,
+                )
             )
     for t in new:
         work.adds.append(t)
-        plan.actions.append(CardAction("add", t.card.number, None, _plain(t.fields()[0]), "", t.card))
+        plan.actions.append(
+            CardAction("add", t.card.number, None, _plain(t.fields()[0]), "", t.card)
+        )
     for e in sorted(gone, key=lambda e: e.state.number):
         if retired in (x.lower() for x in e.tags):
             continue  # already retired
         work.retires.append(e)
         plan.actions.append(
-            CardAction("retire", None, e.nid, _plain(e.fields[0]), f"card {e.state.number} is gone from the file")
+            CardAction(
+                "retire",
+                None,
+                e.nid,
+                _plain(e.fields[0]),
+                f"card {e.state.number} is gone from the file",
+            )
         )
     return plan
 
@@ -482,7 +518,9 @@ def default_cache_path(col: Collection) -> Path:
 
 
 def _config_fingerprint(config: Config, deck_root: str | None) -> str:
-    return _h(IMPORT_LOGIC_VERSION, config.tag_root, deck_root or config.deck_root, config.on_conflict)
+    return _h(
+        IMPORT_LOGIC_VERSION, config.tag_root, deck_root or config.deck_root, config.on_conflict
+    )
 
 
 def _load_cache(path: Path | None) -> dict[str, Any]:
@@ -530,7 +568,11 @@ def plan_files(
     for name, data in files:
         digest = hashlib.sha1(data).hexdigest()
         rec = known.get(digest)
-        if rec and rec.get("fp") == fp and stats.get(rec["key"]) == (rec["count"], rec["mod"], rec["size"]):
+        if (
+            rec
+            and rec.get("fp") == fp
+            and stats.get(rec["key"]) == (rec["count"], rec["mod"], rec["size"])
+        ):
             if rec["key"] in seen_keys:
                 to_parse.append((name, data, digest))  # let the duplicate check speak
                 continue
@@ -562,9 +604,7 @@ def plan_files(
     return plan
 
 
-def _save_cache(
-    col: Collection, plan: ImportPlan, config: Config, cache_path: Path | None
-) -> None:
+def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: Path | None) -> None:
     if cache_path is None:
         return
     cache = _load_cache(cache_path)
@@ -617,18 +657,25 @@ def _deck_description(lesson: Lesson, config: Config, count: int) -> str:
     if lesson.subject:
         parts.append(f"<p>{e(lesson.subject)}</p>")
     by_diff = Counter(c.difficulty for c in lesson.cards)
-    dist = ", ".join(f"{by_diff[d]} {_TITLE_DIFFICULTY[d]}" for d in ("easy", "medium", "hard") if by_diff[d])
+    dist = ", ".join(
+        f"{by_diff[d]} {_TITLE_DIFFICULTY[d]}" for d in ("easy", "medium", "hard") if by_diff[d]
+    )
     parts.append(f"<p>{count} cards ({dist}).</p>")
     if lesson.key_concepts:
         items = "".join(
-            f"<li>{e(k)}: cards {', '.join(map(str, v))}</li>" for k, v in lesson.key_concepts.items()
+            f"<li>{e(k)}: cards {', '.join(map(str, v))}</li>"
+            for k, v in lesson.key_concepts.items()
         )
-        parts.append(f"<p><b>Key concepts</b> (prioritised in the critical review):</p><ul>{items}</ul>")
+        parts.append(
+            f"<p><b>Key concepts</b> (prioritised in the critical review):</p><ul>{items}</ul>"
+        )
     if lesson.connections and lesson.connections.headers:
         t = lesson.connections
         head = "".join(f"<th>{e(h)}</th>" for h in t.headers)
         rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in t.rows)
-        related = sorted({int(n) for h in t.headers for n in re.findall(r"Lesson\s+(\d+)", h, re.I)})
+        related = sorted(
+            {int(n) for h in t.headers for n in re.findall(r"Lesson\s+(\d+)", h, re.I)}
+        )
         searches = "".join(
             f"<li>Lesson {n}: search <code>tag:{e(config.tag_root)}::lesson::{n:02d}_*</code></li>"
             for n in related
@@ -641,28 +688,33 @@ def _deck_description(lesson: Lesson, config: Config, count: int) -> str:
     return "\n".join(parts)
 
 
-def _set_description(col: Collection, did: DeckId, text: str) -> None:
-    deck = col.decks.get(did)
-    if deck is None:
-        return
-    old = deck.get("desc", "")
-    # keep blocks other parts of the add-on own (e.g. why cards are waiting)
-    blocks = re.findall(r"(<!-- lesson-flashcards:(\w+) -->.*?<!-- /lesson-flashcards:\2 -->)", old, re.S)
-    new = text + "".join("\n" + b[0] for b in blocks)
-    if old != new:
-        deck["desc"] = new
-        col.decks.save(deck)
+_OWN_BLOCKS = re.compile(
+    r"(<!-- lesson-flashcards:(\w+) -->.*?<!-- /lesson-flashcards:\2 -->)", re.S
+)
+
+
+def _describe(text: str) -> Callable[[dict[str, Any]], None]:
+    """A deck edit: the importer's description, keeping blocks other parts of the add-on own
+    (e.g. why cards are waiting)."""
+
+    def edit(deck: dict[str, Any]) -> None:
+        old = deck.get("desc", "") or ""
+        blocks = _OWN_BLOCKS.findall(old)
+        deck["desc"] = text + "".join("\n" + b[0] for b in blocks)
+
+    return edit
 
 
 class _Decks:
-    """Deck name -> id, case-insensitive like Anki, creating missing normal decks on demand."""
+    """Deck name <-> id, case-insensitive like Anki, creating missing normal decks on demand."""
 
     def __init__(self, col: Collection) -> None:
         self.col = col
-        self.refresh()
-
-    def refresh(self) -> None:
-        self.ids = {d.name.casefold(): DeckId(d.id) for d in self.col.decks.all_names_and_ids()}
+        self.ids: dict[str, DeckId] = {}
+        self.names: dict[int, str] = {}
+        for d in col.decks.all_names_and_ids():
+            self.ids[d.name.casefold()] = DeckId(d.id)
+            self.names[d.id] = d.name
 
     def get(self, name: str) -> DeckId:
         did = self.ids.get(name.casefold())
@@ -670,7 +722,13 @@ class _Decks:
             did = self.col.decks.id(name, create=True)
             assert did is not None
             self.ids[name.casefold()] = did
+            self.names[did] = self.col.decks.name(did)
         return did
+
+    def in_tree(self, did: int, top: str) -> bool:
+        name = self.names.get(did, "").casefold()
+        top = top.casefold()
+        return name == top or name.startswith(top + "::")
 
 
 def _new_guid(key: str, t: _Target, taken: set[str]) -> str:
@@ -691,30 +749,42 @@ def apply_plan(
 ) -> ImportResult:
     """Carry out a plan as one undo step ("Import Lessons"). On any error the step is undone."""
     result = ImportResult()
-    pos = col.add_custom_undo_entry(UNDO_NAME)
+    step = UndoStep(col, UNDO_NAME)
     try:
-        _apply(col, plan, config, result)
-        result.changes = col.merge_undo_entries(pos)
+        _apply(col, plan, config, result, step.checkpoint)
+        result.changes = step.finish()
     except BaseException:
-        try:
-            col.merge_undo_entries(pos)
-            if col.undo_status().undo == UNDO_NAME:
-                col.undo()
-        except Exception:
-            pass
+        step.roll_back()
         raise
     _save_cache(col, plan, config, cache_path)
     return result
 
 
-def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResult) -> None:
+# Notes per bulk add: bounds the memory of one JSON document (and of Anki's copy of it).
+ADD_CHUNK = 1000
+
+
+def _lesson_order(t: _Target) -> tuple[int, int]:
+    """Easy before Medium before Hard, by card number inside (the order new cards are shown)."""
+    return (_DIFF_ORDER[t.card.difficulty], t.card.number)
+
+
+def _apply(
+    col: Collection,
+    plan: ImportPlan,
+    config: Config,
+    result: ImportResult,
+    checkpoint: Callable[[], None],
+) -> None:
     nt = ensure_notetype(col)
+    checkpoint()
     fidx = {f["name"]: f["ord"] for f in nt["flds"]}
     order = [fidx[name] for name in FIELDS]
     id_ord = fidx[FIELDS[ID_FIELD]]
     retired_tag = naming.retired_tag(config)
+    lessons = [lp for lp in plan.lessons if lp.lesson is not None]
     taken_guids: set[str] = set()
-    if any(lp.work.adds for lp in plan.lessons if lp.lesson is not None):
+    if any(lp.work.adds for lp in lessons):
         taken_guids = set(_db(col).list("select guid from notes where guid like 'lf%'"))
 
     def note_values(t: _Target, key: str) -> list[str]:
@@ -728,40 +798,50 @@ def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResu
         full[id_ord] = state
         return full
 
-    # 1. New notes, in one bulk call that also creates their decks (much faster than one
-    #    backend operation per deck and per note).
+    # 1. New notes, in bulk calls that also create their decks (much faster than one backend
+    #    operation per deck and per note), in lesson order so that their new-card positions
+    #    already follow the lesson.
+    added_guids: dict[str, tuple[int, int]] = {}  # guid -> (lesson index, card number)
     foreign: list[dict[str, Any]] = []
-    for lp in plan.lessons:
-        if lp.lesson is None:
-            continue
+    for index, lp in enumerate(lessons):
         work: _Work = lp.work
-        for t in work.adds:
+        for t in sorted(work.adds, key=_lesson_order):
+            guid = _new_guid(work.key, t, taken_guids)
+            added_guids[guid] = (index, t.card.number)
             foreign.append(
                 {
-                    "guid": _new_guid(work.key, t, taken_guids),
+                    "guid": guid,
                     "fields": note_values(t, work.key),
                     "tags": list(t.tags),
                     "notetype": nt["id"],
                     "deck": t.deck_name,
                 }
             )
+            if len(foreign) >= ADD_CHUNK:
+                _add_foreign_notes(col, nt, foreign)
+                checkpoint()
+                foreign = []
         result.added += len(work.adds)
     if foreign:
         _add_foreign_notes(col, nt, foreign)
+        checkpoint()
+    del foreign
     decks = _Decks(col)
 
     # 2. Updates, retirements, deck moves.
     update_notes: list[Note] = []
-    moves: dict[DeckId, list[CardId]] = defaultdict(list)
-    unretire_cids: list[CardId] = []
+    update_targets: dict[
+        int, tuple[_Target, DeckId, str]
+    ] = {}  # nid -> (target, deck, lesson deck)
+    unretire_nids: list[int] = []
     retire_nids: list[NoteId] = []
     deck_schedules: dict[DeckId, tuple[str, int, float]] = {}
     lesson_decks: list[tuple[LessonPlan, DeckId]] = []
     for lp in plan.lessons:
         result.unchanged += lp.count("unchanged")
         result.lessons.append(lp.deck_name)
-        if lp.lesson is None:
-            continue
+    for lp in lessons:
+        assert lp.lesson is not None
         work = lp.work
         result.warnings += lp.warnings
         lesson_decks.append((lp, decks.get(lp.deck_name)))
@@ -774,16 +854,14 @@ def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResu
         for t, e, _changed in work.updates + [(t, e, False) for t, e in work.retag]:
             note = col.get_note(e.nid)
             note.fields = note_values(t, work.key)
-            user_tags = [x for x in note.tags if not _managed(x, config) and x.lower() != retired_tag.lower()]
-            was_retired = any(x.lower() == retired_tag.lower() for x in note.tags)
+            user_tags = [
+                x for x in note.tags if not _managed(x, config) and x.lower() != retired_tag.lower()
+            ]
+            if any(x.lower() == retired_tag.lower() for x in note.tags):
+                unretire_nids.append(e.nid)
             note.tags = user_tags + t.tags
             update_notes.append(note)
-            target_did = decks.get(t.deck_name)
-            for cid, did, odid in _db(col).all("select id, did, odid from cards where nid = ?", e.nid):
-                if did != target_did and not odid and _in_lesson_tree(col, did, lp.deck_name):
-                    moves[target_did].append(CardId(cid))
-                if was_retired:
-                    unretire_cids.append(CardId(cid))
+            update_targets[e.nid] = (t, decks.get(t.deck_name), lp.deck_name)
         result.updated += len(work.updates) + len(work.retag)
         for t, e in work.conflicts:
             result.conflicts.append(
@@ -795,23 +873,69 @@ def _apply(col: Collection, plan: ImportPlan, config: Config, result: ImportResu
 
     if update_notes:
         col.update_notes(update_notes)
-    for did, cids in moves.items():
-        col.set_deck(cids, did)
-    if unretire_cids:
-        col.sched.unsuspend_cards(unretire_cids)
+        checkpoint()
+        moves: dict[DeckId, list[CardId]] = defaultdict(list)
+        for cid, nid, did, odid in _cards_of(col, update_targets, "id, nid, did, odid"):
+            _t, target_did, lesson_deck = update_targets[nid]
+            # Cards the user moved out of the lesson's decks stay where the user put them.
+            if did != target_did and not odid and decks.in_tree(did, lesson_deck):
+                moves[target_did].append(CardId(cid))
+        for did, cids in moves.items():
+            col.set_deck(cids, did)
+            checkpoint()
+    if unretire_nids:
+        col.sched.unsuspend_cards([CardId(c) for (c,) in _cards_of(col, unretire_nids, "id")])
+        checkpoint()
     if retire_nids:
         col.tags.bulk_add(retire_nids, retired_tag)
-        cids = _db(col).list(
-            f"select id from cards where nid in ({','.join(map(str, retire_nids))}) and queue != -1"
-        )
+        cids = [CardId(c) for c, queue in _cards_of(col, retire_nids, "id, queue") if queue != -1]
         if cids:
             col.sched.suspend_cards(cids)
+        checkpoint()
 
+    # 3. Deck descriptions, presets, new-card order, holds, the critical filter.
+    edits = DeckEdits()
     for lp, lesson_did in lesson_decks:
         assert lp.lesson is not None
-        _set_description(col, lesson_did, _deck_description(lp.lesson, config, len(lp.lesson.cards)))
+        edits.add(lesson_did, _describe(_deck_description(lp.lesson, config, len(lp.lesson.cards))))
+    nids_by_lesson = _note_ids_by_lesson(col, lessons, added_guids)
+    _schedule(col, lessons, config, deck_schedules, nids_by_lesson, edits, result, checkpoint)
 
-    _schedule(col, plan, config, deck_schedules, result)
+
+def _cards_of(col: Collection, nids: Iterable[int], columns: str) -> list[Sequence[Any]]:
+    """Rows of ``columns`` for the cards of these notes, in a few queries."""
+    ids = sorted({int(n) for n in nids})
+    rows: list[Sequence[Any]] = []
+    for start in range(0, len(ids), 20000):
+        chunk = ",".join(map(str, ids[start : start + 20000]))
+        rows += _db(col).all(
+            f"select {columns} from cards where nid in ({chunk}) order by nid, ord"
+        )
+    return rows
+
+
+def _note_ids_by_lesson(
+    col: Collection, lessons: list[LessonPlan], added_guids: dict[str, tuple[int, int]]
+) -> list[dict[int, int]]:
+    """Card number -> note id of each lesson's current (not retired) notes, from the plan and
+    the GUIDs of the notes just added."""
+    out: list[dict[int, int]] = [{} for _ in lessons]
+    for index, lp in enumerate(lessons):
+        work: _Work = lp.work
+        for t, e, _changed in work.updates:
+            out[index][t.card.number] = e.nid
+        for t, e in work.retag + work.keep + work.conflicts:
+            out[index][t.card.number] = e.nid
+    guids = list(added_guids)
+    for start in range(0, len(guids), 5000):
+        chunk = guids[start : start + 5000]
+        marks = ",".join("?" * len(chunk))
+        for nid, guid in _db(col).all(
+            f"select id, guid from notes where guid in ({marks})", *chunk
+        ):
+            index, number = added_guids[guid]
+            out[index][number] = nid
+    return out
 
 
 def _add_foreign_notes(col: Collection, nt: NotetypeDict, notes: list[dict[str, Any]]) -> None:
@@ -833,24 +957,18 @@ def _add_foreign_notes(col: Collection, nt: NotetypeDict, notes: list[dict[str, 
         )
 
 
-def _in_lesson_tree(col: Collection, did: int, lesson_deck: str) -> bool:
-    name = col.decks.name_if_exists(DeckId(did)) or ""
-    return name == lesson_deck or name.startswith(lesson_deck + "::")
-
-
 def _schedule(
     col: Collection,
-    plan: ImportPlan,
+    lessons: list[LessonPlan],
     config: Config,
     deck_schedules: dict[DeckId, tuple[str, int, float]],
+    nids_by_lesson: list[dict[int, int]],
+    edits: DeckEdits,
     result: ImportResult,
+    checkpoint: Callable[[], None],
 ) -> None:
     """Presets, new-card order, held-back cards and the critical filter (other modules)."""
-    try:
-        from . import scheduling
-    except ImportError:  # pragma: no cover - until scheduling lands
-        scheduling = None  # type: ignore[assignment]
-    if scheduling is not None and deck_schedules:
+    if deck_schedules:
         result.messages += scheduling.configure_decks(
             col,
             config,
@@ -858,56 +976,46 @@ def _schedule(
                 scheduling.DeckSchedule(did, diff, ivl, mult)
                 for did, (diff, ivl, mult) in deck_schedules.items()
             ],
+            edits,
+            checkpoint,
         )
-    for lp in plan.lessons:
-        if lp.lesson is None or scheduling is None:
-            continue
-        nids = _note_ids_by_card(col, lp.work.key)
+    # New cards in the lesson's order (already so for notes this import added).
+    card_rows: dict[int, list[int]] = defaultdict(list)
+    all_nids = [nid for nids in nids_by_lesson for nid in nids.values()]
+    for cid, nid in _cards_of(col, all_nids, "id, nid"):
+        card_rows[nid].append(cid)
+    in_order: list[list[int]] = []
+    for lp, nids in zip(lessons, nids_by_lesson, strict=True):
+        assert lp.lesson is not None
         ordered = sorted(lp.lesson.cards, key=lambda c: (_DIFF_ORDER[c.difficulty], c.number))
-        cids: list[int] = []
-        for c in ordered:
-            nid = nids.get(c.number)
-            if nid is not None:
-                cids += _db(col).list("select id from cards where nid = ? order by ord", nid)
-        scheduling.order_new_cards(col, cids)
+        in_order.append(
+            [cid for c in ordered if c.number in nids for cid in card_rows[nids[c.number]]]
+        )
+    scheduling.order_new_cards_many(col, in_order, checkpoint)
+    holds = []
+    for lp, nids in zip(lessons, nids_by_lesson, strict=True):
+        assert lp.lesson is not None
         lesson_did = col.decks.id_for_name(lp.deck_name)
         if lesson_did is not None:
-            result.messages += scheduling.update_holds(
-                col,
-                config,
-                lp.lesson.identity,
-                lesson_did,
-                scheduling.parse_prerequisites(lp.lesson),
-                nids,
+            holds.append(
+                scheduling.LessonHolds(
+                    lp.lesson.identity, lesson_did, scheduling.parse_prerequisites(lp.lesson), nids
+                )
             )
+    result.messages += scheduling.update_holds(col, config, holds, edits)
+    checkpoint()
+    edits.flush(col, checkpoint)
     try:
-        from . import review_filter
-    except ImportError:  # pragma: no cover - until the filter lands
-        return
-    review_filter.ensure_filter_deck(col, config)
-    review_filter.ensure_saved_searches(
-        col,
-        config,
-        [(lp.label, naming.lesson_tag(lp.lesson, config)) for lp in plan.lessons if lp.lesson],
-    )
+        review_filter.ensure_filter_deck(col, config)
+        review_filter.ensure_saved_searches(
+            col,
+            config,
+            [(lp.label, naming.lesson_tag(lp.lesson, config)) for lp in lessons if lp.lesson],
+        )
+    except review_filter.ReviewFilterError as e:
+        result.messages.append(str(e))
+    checkpoint()
     result.messages = list(dict.fromkeys(result.messages))
-
-
-def _note_ids_by_card(col: Collection, key: str) -> dict[int, int]:
-    """Card number -> note id for the lesson's current (not retired) notes."""
-    nt = find_notetype(col)
-    out: dict[int, int] = {}
-    if nt is None:
-        return out
-    for nid, flds, tags in _db(col).all(
-        "select id, flds, tags from notes where mid = ? and guid like ?", nt["id"], guid_prefix(key) + "%"
-    ):
-        if "::retired " in tags:
-            continue
-        state = NoteState.decode(flds.split("\x1f")[ID_FIELD])
-        if state is not None:
-            out[state.number] = nid
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -922,7 +1030,9 @@ def read_files(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, bytes
             with open(name, "rb") as f:
                 out.append((name, f.read()))
         except OSError as e:
-            raise LessonError(name, 0, f"cannot read the file ({e.strerror or e}); check the path") from e
+            raise LessonError(
+                name, 0, f"cannot read the file ({e.strerror or e}); check the path"
+            ) from e
     return out
 
 

@@ -20,7 +20,9 @@ class CardAction:
     card_number: int | None  # number in the file (None when the card is gone from the file)
     note_id: int | None  # existing note, None for "add"
     front_preview: str  # the question as plain text, shortened
-    detail: str = ""  # e.g. "answer changed", "renumbered 2 -> 3", "edited in Anki since last import"
+    detail: str = (
+        ""  # e.g. "answer changed", "renumbered 2 -> 3", "edited in Anki since last import"
+    )
     card: Card | None = None  # the card from the file (None for "retire")
 
 
@@ -60,7 +62,9 @@ class ImportPlan:
 
     @property
     def has_changes(self) -> bool:
-        return any(a.kind not in ("unchanged", "conflict") for lp in self.lessons for a in lp.actions)
+        return any(
+            a.kind not in ("unchanged", "conflict") for lp in self.lessons for a in lp.actions
+        )
 
 
 @dataclass

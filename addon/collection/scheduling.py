@@ -33,11 +33,12 @@ suspensions and collection config, never in a desktop answer hook.
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,8 @@ from anki.notes import NoteId
 from ..config import Config
 from ..lesson.model import Lesson
 from . import naming
+from .decks import DeckEdits
+from .undo import noop
 
 PRESET_PREFIX = "Lesson Flashcards · "
 ORDER_PRESET_NAME = PRESET_PREFIX + "lesson order"
@@ -234,11 +237,23 @@ def _parent_id(col: Collection, deck_id: int) -> int | None:
     return col.decks.id_for_name(name.rsplit("::", 1)[0])
 
 
-def configure_decks(col: Collection, config: Config, decks: list[DeckSchedule]) -> list[str]:
-    """Put each deck on its add-on preset (see module doc). Returns messages for the summary."""
+def configure_decks(
+    col: Collection,
+    config: Config,
+    decks: list[DeckSchedule],
+    edits: DeckEdits | None = None,
+    checkpoint: Callable[[], None] = noop,
+) -> list[str]:
+    """Put each deck on its add-on preset (see module doc). Returns messages for the summary.
+
+    A preset that is new or changed is saved through ``update_deck_configs`` with its first
+    deck; the other decks are switched to it through ``edits`` (one deck update each, written
+    by the caller's ``edits.flush``; flushed here when no ``edits`` are given)."""
     messages: list[str] = []
     if not decks:
         return messages
+    own_edits = edits is None
+    queue = DeckEdits() if edits is None else edits
     fsrs = fsrs_enabled(col)
     retention_by_diff = {k.lower(): float(v) for k, v in config.fsrs_desired_retention.items()}
 
@@ -284,14 +299,17 @@ def configure_decks(col: Collection, config: Config, decks: list[DeckSchedule]) 
             dirty = False
         dirty |= _set_schedule_fields(preset, ivl, mult, retention)
         for member in members:
-            if not dirty and _deck_conf_id(col, member.deck_id) == preset.id:
-                continue
-            if _deck_conf_id(col, member.deck_id) is None:
+            current = _deck_conf_id(col, member.deck_id)
+            if current is None:
                 continue  # a filtered deck or gone
-            preset.id = _assign(col, member.deck_id, preset)
-            dirty = False
-            configs[preset.id] = preset
-            ours.add(preset.id)
+            if dirty:
+                preset.id = _assign(col, member.deck_id, preset)
+                checkpoint()
+                dirty = False
+                configs[preset.id] = preset
+                ours.add(preset.id)
+            elif current != preset.id:
+                queue.set_conf(member.deck_id, preset.id)
         if preset.id:
             stored[key] = preset.id
 
@@ -303,25 +321,34 @@ def configure_decks(col: Collection, config: Config, decks: list[DeckSchedule]) 
         if root is not None and col.decks.name_if_exists(DeckId(root)) == config.deck_root:
             parents.add(root)
     order_preset = _find_preset(known, "order", ORDER_PRESET_NAME, configs)
+    order_dirty = order_preset is not None and _set_order_fields(order_preset)
     for parent in sorted(parents):
         current = _deck_conf_id(col, parent)
         if current is None:
             continue
         if order_preset is not None and current == order_preset.id:
-            if not _set_order_fields(order_preset):
+            if not order_dirty:
                 continue
         elif current != _DEFAULT_PRESET_ID:
             continue  # the user's own preset on the lesson deck: leave it alone
         if order_preset is None:
             order_preset = _new_preset(configs[current], ORDER_PRESET_NAME)
             _set_order_fields(order_preset)
-        order_preset.id = _assign(col, parent, order_preset)
-        configs[order_preset.id] = order_preset
+            order_dirty = True
+        if order_dirty:
+            order_preset.id = _assign(col, parent, order_preset)
+            checkpoint()
+            order_dirty = False
+            configs[order_preset.id] = order_preset
+        else:
+            queue.set_conf(parent, order_preset.id)
     if order_preset is not None and order_preset.id:
         stored["order"] = order_preset.id
 
     if stored != known:
         col.set_config(PRESETS_KEY, stored, undoable=True)
+    if own_edits:
+        queue.flush(col, checkpoint)
 
     if fsrs:
         parts = ", ".join(
@@ -345,29 +372,43 @@ def configure_decks(col: Collection, config: Config, decks: list[DeckSchedule]) 
 def order_new_cards(col: Collection, card_ids: list[int]) -> None:
     """Reposition the new cards among ``card_ids`` (already in lesson order) so Anki shows them in
     that order; cards in learning or review are left alone. No change when already in order."""
-    if not card_ids:
-        return
+    order_new_cards_many(col, [card_ids])
+
+
+def order_new_cards_many(
+    col: Collection, lessons: list[list[int]], checkpoint: Callable[[], None] = noop
+) -> int:
+    """:func:`order_new_cards` for several lessons, reading all positions in one query; only the
+    lessons out of order are repositioned (one operation each). -> lessons repositioned."""
     assert col.db is not None
-    ids = ",".join(str(int(c)) for c in card_ids)
-    due: dict[int, int] = {
-        int(cid): int(pos)
-        for cid, pos in col.db.all(
-            f"select id, due from cards where type = {_TYPE_NEW} and id in ({ids})"
+    wanted = sorted({int(c) for ids in lessons for c in ids})
+    due: dict[int, int] = {}
+    for start in range(0, len(wanted), 20000):
+        ids = ",".join(map(str, wanted[start : start + 20000]))
+        due.update(
+            (int(cid), int(pos))
+            for cid, pos in col.db.all(
+                f"select id, due from cards where type = {_TYPE_NEW} and id in ({ids})"
+            )
         )
-    }
-    new_ids = [c for c in card_ids if c in due]
-    if not new_ids:
-        return
-    positions = [due[c] for c in new_ids]
-    if all(a < b for a, b in itertools.pairwise(positions)):
-        return
-    col.sched.reposition_new_cards(
-        [CardId(c) for c in new_ids],
-        starting_from=max(0, min(positions)),
-        step_size=1,
-        randomize=False,
-        shift_existing=False,
-    )
+    moved = 0
+    for card_ids in lessons:
+        new_ids = [int(c) for c in card_ids if int(c) in due]
+        if not new_ids:
+            continue
+        positions = [due[c] for c in new_ids]
+        if all(a < b for a, b in itertools.pairwise(positions)):
+            continue
+        col.sched.reposition_new_cards(
+            [CardId(c) for c in new_ids],
+            starting_from=max(0, min(positions)),
+            step_size=1,
+            randomize=False,
+            shift_existing=False,
+        )
+        moved += 1
+        checkpoint()
+    return moved
 
 
 # ---------------------------------------------------------------------------
@@ -502,7 +543,12 @@ def _cards_phrase(numbers: list[int]) -> str:
 
 
 def _evaluate(
-    col: Collection, config: Config, entry: dict[str, Any], may_hold: bool
+    col: Collection,
+    config: Config,
+    entry: dict[str, Any],
+    may_hold: bool,
+    cards: dict[int, list[tuple[int, int, int, int]]],
+    tags: dict[int, set[str]],
 ) -> tuple[list[int], list[int], dict[int, list[int]], list[int]]:
     """-> (cards to hold, cards to release, waiting card number -> unmastered prerequisites,
     held cards to forget: reviewed, retired, or unsuspended by the user).
@@ -513,9 +559,6 @@ def _evaluate(
     held = {int(c) for c in entry.get("held", [])}
     done = {int(c) for c in entry.get("done", [])}
     retired = naming.retired_tag(config).lower()
-    needed = set(notes.values())
-    cards = _note_cards(col, needed)
-    tags = _note_tags(col, needed)
     to_hold: list[int] = []
     to_release: list[int] = []
     waiting: dict[int, list[int]] = {}
@@ -599,11 +642,8 @@ _BLOCK = re.compile(
 )
 
 
-def _set_waiting_block(col: Collection, deck_id: int, block: str) -> None:
+def _put_waiting_block(deck: dict[str, Any], block: str) -> None:
     """Replace (or add, or remove) the waiting block in the deck description; the rest stays."""
-    deck = col.decks.get(DeckId(deck_id), default=False)
-    if not deck:
-        return
     old = deck.get("desc", "") or ""
     replacement = ("\n" + block) if block and old.strip() else block
     if _BLOCK.search(old):
@@ -614,25 +654,52 @@ def _set_waiting_block(col: Collection, deck_id: int, block: str) -> None:
         return
     if new != old:
         deck["desc"] = new
-        col.decks.save(deck)
 
 
-def _apply_entry(
-    col: Collection, config: Config, entry: dict[str, Any], may_hold: bool
-) -> tuple[int, int, dict[int, list[int]]]:
-    """Hold/release one lesson's cards as its prerequisites say. -> (held now, released, waiting)."""
-    to_hold, to_release, waiting, forget = _evaluate(col, config, entry, may_hold)
-    held = {int(c) for c in entry.get("held", [])}
-    tag = naming.waiting_tag(config)
-    if to_hold:
-        col.sched.suspend_cards([CardId(c) for c in to_hold])
-    if to_release:
-        col.sched.unsuspend_cards([CardId(c) for c in to_release])
-    held = (held | set(to_hold)) - set(to_release) - set(forget)
-    entry["held"] = sorted(held)
-    _retag(col, tag, held, set(to_hold) | set(to_release) | set(forget))
-    _set_waiting_block(col, int(entry.get("deck", 0)), _waiting_html(config, waiting))
-    return len(to_hold), len(to_release), waiting
+def _entry_nids(entry: dict[str, Any]) -> set[int]:
+    return {int(v) for v in entry.get("notes", {}).values()}
+
+
+def _apply_entries(
+    col: Collection,
+    config: Config,
+    entries: list[dict[str, Any]],
+    may_hold: bool,
+    edits: DeckEdits,
+) -> list[tuple[int, int, dict[int, list[int]]]]:
+    """Hold/release the cards of several lessons as their prerequisites say, in a few bulk
+    operations (one suspend, one unsuspend, one retag); the waiting blocks of the lesson decks
+    go to ``edits``. -> (held now, released, waiting) per entry."""
+    needed: set[int] = set()
+    for entry in entries:
+        needed |= _entry_nids(entry)
+    cards = _note_cards(col, needed)
+    tags = _note_tags(col, needed)
+    all_hold: list[int] = []
+    all_release: list[int] = []
+    all_held: set[int] = set()
+    touched: set[int] = set()
+    out = []
+    for entry in entries:
+        to_hold, to_release, waiting, forget = _evaluate(col, config, entry, may_hold, cards, tags)
+        held = {int(c) for c in entry.get("held", [])}
+        held = (held | set(to_hold)) - set(to_release) - set(forget)
+        entry["held"] = sorted(held)
+        all_hold += to_hold
+        all_release += to_release
+        all_held |= held
+        touched |= set(to_hold) | set(to_release) | set(forget)
+        block = _waiting_html(config, waiting)
+        edits.add(
+            int(entry.get("deck", 0)), lambda deck, block=block: _put_waiting_block(deck, block)
+        )
+        out.append((len(to_hold), len(to_release), waiting))
+    if all_hold:
+        col.sched.suspend_cards([CardId(c) for c in all_hold])
+    if all_release:
+        col.sched.unsuspend_cards([CardId(c) for c in all_release])
+    _retag(col, naming.waiting_tag(config), all_held, touched)
+    return out
 
 
 def _retag(col: Collection, tag: str, held: set[int], touched: set[int]) -> None:
@@ -658,40 +725,61 @@ def _retag(col: Collection, tag: str, held: set[int], touched: set[int]) -> None
         col.tags.bulk_remove([NoteId(n) for n in remove], tag)
 
 
+@dataclass
+class LessonHolds:
+    identity: str  # Lesson.identity
+    deck_id: int  # the lesson deck (its description says what waits)
+    prerequisites: dict[int, list[int]]  # card number -> card numbers to master first
+    note_ids_by_card: dict[int, int]  # card number -> note id (current notes)
+
+
 def update_holds(
     col: Collection,
     config: Config,
-    lesson_identity: str,
-    lesson_deck_id: int,
-    prerequisites: dict[int, list[int]],
-    note_ids_by_card: dict[int, int],
+    lessons: list[LessonHolds],
+    edits: DeckEdits | None = None,
 ) -> list[str]:
-    """Hold back this lesson's dependent cards that are still new until their prerequisites are
-    mastered (see module doc); remember the holds in the collection config. -> summary messages."""
+    """Hold back the lessons' dependent cards that are still new until their prerequisites are
+    mastered (see module doc); remember the holds in the collection config. The deck
+    descriptions go to ``edits`` (flushed here when none are given). -> summary messages."""
+    queue = DeckEdits() if edits is None else edits
     holds = _holds(col)
     before = {k: dict(v) for k, v in holds.items()}
-    entry = dict(holds.get(lesson_identity, {}))
-    entry["deck"] = int(lesson_deck_id)
-    entry["prereq"] = {str(k): sorted({int(x) for x in v}) for k, v in prerequisites.items() if v}
-    entry["notes"] = {str(k): int(v) for k, v in note_ids_by_card.items()}
-    entry.setdefault("held", [])
-    held_now, released, waiting = _apply_entry(col, config, entry, may_hold=True)
-    if entry["held"] or entry["prereq"]:
-        holds[lesson_identity] = entry
-    else:
-        holds.pop(lesson_identity, None)
-    _save_holds(col, holds, before)
+    entries: list[tuple[LessonHolds, dict[str, Any]]] = []
+    for item in lessons:
+        prereq = {str(k): sorted({int(x) for x in v}) for k, v in item.prerequisites.items() if v}
+        if not prereq and item.identity not in holds:
+            continue  # nothing waits and nothing was ever held
+        entry = dict(holds.get(item.identity, {}))
+        entry["deck"] = int(item.deck_id)
+        entry["prereq"] = prereq
+        entry["notes"] = {str(k): int(v) for k, v in item.note_ids_by_card.items()}
+        entry.setdefault("held", [])
+        entries.append((item, entry))
+    results = _apply_entries(col, config, [e for _, e in entries], True, queue)
     messages: list[str] = []
-    label = (col.decks.name_if_exists(DeckId(lesson_deck_id)) or "").rsplit("::", 1)[-1]
-    if waiting and held_now:
-        parts = "; ".join(f"card {n} after {_cards_phrase(p)}" for n, p in sorted(waiting.items()))
-        messages.append(
-            f"{label}: {len(waiting)} card{'s' if len(waiting) != 1 else ''} wait until their "
-            f"prerequisites reach an interval of {config.mastery_interval_days} days ({parts}); "
-            f"they are suspended and tagged {naming.waiting_tag(config)} until then."
-        )
-    if released:
-        messages.append(f"{label}: {released} waiting card{'s' if released != 1 else ''} released.")
+    for (item, entry), (held_now, released, waiting) in zip(entries, results, strict=True):
+        if entry["held"] or entry["prereq"]:
+            holds[item.identity] = entry
+        else:
+            holds.pop(item.identity, None)
+        label = (col.decks.name_if_exists(DeckId(item.deck_id)) or "").rsplit("::", 1)[-1]
+        if waiting and held_now:
+            parts = "; ".join(
+                f"card {n} after {_cards_phrase(p)}" for n, p in sorted(waiting.items())
+            )
+            messages.append(
+                f"{label}: {len(waiting)} card{'s' if len(waiting) != 1 else ''} wait until their "
+                f"prerequisites reach an interval of {config.mastery_interval_days} days ({parts}); "
+                f"they are suspended and tagged {naming.waiting_tag(config)} until then."
+            )
+        if released:
+            messages.append(
+                f"{label}: {released} waiting card{'s' if released != 1 else ''} released."
+            )
+    _save_holds(col, holds, before)
+    if edits is None:
+        queue.flush(col)
     return messages
 
 
@@ -701,16 +789,15 @@ def release_holds(col: Collection, config: Config) -> int:
     happens at import). -> number of cards released."""
     holds = _holds(col)
     before = {k: dict(v) for k, v in holds.items()}
-    released = 0
-    for identity in list(holds):
-        entry = dict(holds[identity])
-        if not entry.get("held"):
-            continue
-        _held, n, _waiting = _apply_entry(col, config, entry, may_hold=False)
-        released += n
+    identities = [i for i in holds if holds[i].get("held")]
+    entries = [dict(holds[i]) for i in identities]
+    edits = DeckEdits()
+    results = _apply_entries(col, config, entries, False, edits)
+    for identity, entry in zip(identities, entries, strict=True):
         holds[identity] = entry
     _save_holds(col, holds, before)
-    return released
+    edits.flush(col)
+    return sum(n for _held, n, _waiting in results)
 
 
 def release_holds_op(col: Collection, config: Config) -> OpChangesWithCount:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
+from anki.scheduler.v3 import CardAnswer
 
 from addon.collection import importer
 from addon.collection.notetype import FIELDS, NOTETYPE_NAME, find_notetype
@@ -15,6 +16,9 @@ from addon.lesson.errors import LessonError
 from . import lesson_variants as lv
 
 CONFIG = Config.from_dict()
+# Holds suspend the cards that wait for prerequisites; tests about reviews and retiring study
+# every card, so they import without holds (holds have their own tests in test_scheduling.py).
+NO_HOLDS = Config.from_dict({"hold_until_mastered": False})
 
 
 def do_import(col: Collection, *texts: tuple[str, str], config: Config = CONFIG) -> importer.ImportResult:
@@ -45,7 +49,7 @@ def answer_all_good(col: Collection) -> None:
         card = col.get_card(qc.card.id)
         card.start_timer()
         states = qc.states
-        col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=3))
+        col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
 
 
 def test_first_import_builds_notes_tags_and_decks(col: Collection, lesson4_text: str) -> None:
@@ -123,7 +127,7 @@ def test_same_lesson_under_another_path_is_the_same_lesson(
 
 
 def test_reimport_keeps_every_review_on_its_question(col: Collection, lesson4_text: str) -> None:
-    do_import(col, ("Lesson_4.md", lesson4_text))
+    do_import(col, ("Lesson_4.md", lesson4_text), config=NO_HOLDS)
     answer_all_good(col)
     # Which question each review belongs to, before the edit.
     reviews_before = {
@@ -150,7 +154,7 @@ def test_reimport_keeps_every_review_on_its_question(col: Collection, lesson4_te
     edited = lv.append_card(
         edited, lv.new_card(7, "Hard", "Why do residual connections help deep transformers train?", "Gradient flow.")
     )
-    result = do_import(col, ("Lesson_4.md", edited))
+    result = do_import(col, ("Lesson_4.md", edited), config=NO_HOLDS)
     assert result.added == 2
     assert result.retired == 1
     assert result.updated >= 1  # the changed answer (plus renumbered cards)
@@ -184,19 +188,19 @@ def test_reimport_keeps_every_review_on_its_question(col: Collection, lesson4_te
 
 
 def test_retired_card_comes_back(col: Collection, lesson4_text: str) -> None:
-    do_import(col, ("Lesson_4.md", lesson4_text))
-    do_import(col, ("Lesson_4.md", lv.remove_card(lesson4_text, 4)))
+    do_import(col, ("Lesson_4.md", lesson4_text), config=NO_HOLDS)
+    do_import(col, ("Lesson_4.md", lv.remove_card(lesson4_text, 4)), config=NO_HOLDS)
     assert len(col.find_notes('"tag:lessons::retired"')) == 1
-    result = do_import(col, ("Lesson_4.md", lesson4_text))
+    result = do_import(col, ("Lesson_4.md", lesson4_text), config=NO_HOLDS)
     assert result.updated == 1 and result.added == 0
     assert col.find_notes('"tag:lessons::retired"') == []
     assert col.find_cards("is:suspended") == []
 
 
 def test_delete_retired_is_explicit_and_counts(col: Collection, lesson4_text: str) -> None:
-    do_import(col, ("Lesson_4.md", lesson4_text))
+    do_import(col, ("Lesson_4.md", lesson4_text), config=NO_HOLDS)
     answer_all_good(col)
-    do_import(col, ("Lesson_4.md", lv.remove_card(lesson4_text, 5)))
+    do_import(col, ("Lesson_4.md", lv.remove_card(lesson4_text, 5)), config=NO_HOLDS)
     assert col.note_count() == 5
     notes, reviews = importer.retired_counts(col, CONFIG)
     assert notes == 1 and reviews >= 1

@@ -6,7 +6,6 @@ import hashlib
 import os
 from pathlib import Path
 
-import pytest
 from anki.collection import Collection
 
 from addon.collection.importer import lesson_key
@@ -177,32 +176,28 @@ def test_unchanged_folder_costs_little(col: Collection, tmp_path: Path, cfg: Con
     folder = tmp_path / "Lessons"
     for n in range(1, 101):
         write(folder / f"Lesson_{n}.md", lesson_text(n, f"Topic {n}"))
-    # first sync in batches of 20 lessons (see test_many_lessons_in_one_sync)
-    for upto in range(20, 101, 20):
-        report = collect([SourceSpec(str(folder))], tmp_path / "state", cfg)
-        for item in report.sources[0].items:
-            if item.status == "fetched" and int(Path(item.name).stem.split("_")[1]) > upto:
-                item.status, item.lesson = "failed", None
-        apply(col, report, cfg)
+    sync(col, [SourceSpec(str(folder))], tmp_path / "state", cfg)
     assert col.note_count() == 500
+    undo_before = col.undo_status().undo
     start = time.perf_counter()
     report = sync(col, [SourceSpec(str(folder))], tmp_path / "state", cfg)
     elapsed = time.perf_counter() - start
     assert report.sources[0].status == "unchanged"
+    assert all(item.lesson is None for item in report.sources[0].items)  # nothing parsed
+    assert col.undo_status().undo == undo_before  # nothing written: no new undo step
+    # speed belongs to tools.bench; this only shows the number
     print(f"unchanged sync of 100 files: {elapsed * 1000:.1f} ms")
-    assert elapsed < 0.5, f"unchanged sync of 100 files took {elapsed:.3f} s"
     digest = hashlib.sha1((folder / "Lesson_1.md").read_bytes()).hexdigest()
     assert report.sources[0].items[0].sha1 == digest
 
 
-@pytest.mark.xfail(
-    reason="importer: a 30+ lesson import loses its undo step ('target undo op not found'); "
-    "reported to the lead",
-    strict=False,
-)
 def test_many_lessons_in_one_sync(col: Collection, tmp_path: Path, cfg: Config) -> None:
     folder = tmp_path / "Lessons"
     for n in range(1, 41):
         write(folder / f"Lesson_{n}.md", lesson_text(n, f"Topic {n}"))
     report = sync(col, [SourceSpec(str(folder))], tmp_path / "state", cfg)
     assert report.ok and col.note_count() == 200
+    # ... as one undo step (Anki keeps 30 undoable operations; the import takes many more)
+    assert col.undo_status().undo == "Import Lessons"
+    col.undo()
+    assert col.note_count() == 0
