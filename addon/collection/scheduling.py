@@ -690,9 +690,7 @@ def _apply_entries(
         all_held |= held
         touched |= set(to_hold) | set(to_release) | set(forget)
         block = _waiting_html(config, waiting)
-        edits.add(
-            int(entry.get("deck", 0)), lambda deck, block=block: _put_waiting_block(deck, block)
-        )
+        edits.add(int(entry.get("deck", 0)), functools.partial(_put_waiting_block, block=block))
         out.append((len(to_hold), len(to_release), waiting))
     if all_hold:
         col.sched.suspend_cards([CardId(c) for c in all_hold])
