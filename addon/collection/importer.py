@@ -21,7 +21,8 @@ import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,15 @@ def _plain(html_text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_MD_MARKS = re.compile(r"\*\*|__|`+|^\s{0,3}#+\s*|^\s{0,3}>\s?|\$\$?", re.M)
+
+
+def _plain_md(md: str, limit: int = 90) -> str:
+    """A one-line preview of markdown without rendering it."""
+    text = " ".join(_MD_MARKS.sub(" ", md).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 # ---------------------------------------------------------------------------
 # What we write for a card
 
@@ -146,6 +156,9 @@ class _Target:
     deck_name: str
     tags: list[str]
     _fields: list[str] | None = None
+
+    def drop_fields(self) -> None:
+        self._fields = None
 
     def fields(self) -> list[str]:
         if self._fields is None:
@@ -465,7 +478,7 @@ def _plan_lesson(
     for t in new:
         work.adds.append(t)
         plan.actions.append(
-            CardAction("add", t.card.number, None, _plain(t.fields()[0]), "", t.card)
+            CardAction("add", t.card.number, None, _plain_md(t.card.front_md), "", t.card)
         )
     for e in sorted(gone, key=lambda e: e.state.number):
         if retired in (x.lower() for x in e.tags):
@@ -589,7 +602,8 @@ def plan_files(
             )
         else:
             to_parse.append((name, data, digest))
-    lessons = [parse_text(data, name) for name, data, _ in to_parse]
+    # Render later, only what is written (and, for new notes, while Anki stores the previous batch).
+    lessons = [parse_text(data, name, render=False) for name, data, _ in to_parse]
     for lesson in lessons:
         if lesson_key(lesson) in seen_keys:
             raise LessonError(
@@ -611,30 +625,34 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
     files: dict[str, Any] = cache.get("files", {})
     nt = find_notetype(col)
     stats = _lesson_stats(col, nt)
-    retired_tag = naming.retired_tag(config)
-    for lp in plan.lessons:
-        digest = lp.work.digest
-        if not digest or lp.lesson is None:
-            continue
-        key = lp.work.key
-        if key not in stats:
-            continue
-        n_retired = _db(col).scalar(
-            "select count() from notes where mid = ? and guid like ? and tags like ?",
+    parsed = [
+        lp
+        for lp in plan.lessons
+        if lp.work.digest and lp.lesson is not None and lp.work.key in stats
+    ]
+    if not parsed:
+        return  # nothing was parsed: the cache already knows every file
+    retired: dict[str, int] = {
+        str(k): int(n)
+        for k, n in _db(col).all(
+            "select substr(guid, 3, 8), count() from notes where mid = ? and guid like 'lf%' "
+            "and tags like ? group by 1",
             nt["id"] if nt else 0,
-            guid_prefix(key) + "%",
-            f"% {retired_tag} %",
+            f"% {naming.retired_tag(config)} %",
         )
-        # forget older digests of the same lesson
-        for d in [d for d, r in files.items() if r.get("key") == key]:
-            del files[d]
-        files[digest] = {
+    }
+    # forget older digests of the lessons written now
+    written = {lp.work.key for lp in parsed}
+    files = {d: r for d, r in files.items() if r.get("key") not in written}
+    for lp in parsed:
+        key = lp.work.key
+        files[lp.work.digest] = {
             "key": key,
             "fp": _config_fingerprint(config, lp.work.deck_root),
             "count": stats[key][0],
             "mod": stats[key][1],
             "size": stats[key][2],
-            "retired": n_retired,
+            "retired": retired.get(key, 0),
             "label": lp.label,
             "deck": lp.deck_name,
         }
@@ -802,30 +820,44 @@ def _apply(
     #    operation per deck and per note), in lesson order so that their new-card positions
     #    already follow the lesson.
     added_guids: dict[str, tuple[int, int]] = {}  # guid -> (lesson index, card number)
-    foreign: list[dict[str, Any]] = []
-    for index, lp in enumerate(lessons):
-        work: _Work = lp.work
-        for t in sorted(work.adds, key=_lesson_order):
-            guid = _new_guid(work.key, t, taken_guids)
-            added_guids[guid] = (index, t.card.number)
-            foreign.append(
-                {
-                    "guid": guid,
-                    "fields": note_values(t, work.key),
-                    "tags": list(t.tags),
-                    "notetype": nt["id"],
-                    "deck": t.deck_name,
-                }
-            )
-            if len(foreign) >= ADD_CHUNK:
-                _add_foreign_notes(col, nt, foreign)
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        foreign: list[dict[str, Any]] = []
+        for index, lp in enumerate(lessons):
+            work: _Work = lp.work
+            for t in sorted(work.adds, key=_lesson_order):
+                guid = _new_guid(work.key, t, taken_guids)
+                added_guids[guid] = (index, t.card.number)
+                foreign.append(
+                    {
+                        "guid": guid,
+                        "fields": note_values(t, work.key),
+                        "tags": list(t.tags),
+                        "notetype": nt["id"],
+                        "deck": t.deck_name,
+                    }
+                )
+                t.drop_fields()  # written: do not keep a second copy of the HTML
+                if len(foreign) >= ADD_CHUNK:
+                    yield foreign
+                    foreign = []
+            result.added += len(work.adds)
+        if foreign:
+            yield foreign
+
+    # Rendering is Python; Anki's bulk add runs in Rust without the GIL: render the next batch
+    # while Anki stores this one (the collection is only used by one thread at a time).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-flashcards-add") as pool:
+        pending: Future[None] | None = None
+        for batch in batches():
+            data = _foreign_json(nt, batch)
+            if pending is not None:
+                pending.result()
                 checkpoint()
-                foreign = []
-        result.added += len(work.adds)
-    if foreign:
-        _add_foreign_notes(col, nt, foreign)
-        checkpoint()
-    del foreign
+            pending = pool.submit(_add_foreign_notes, col, data, len(batch))
+        if pending is not None:
+            pending.result()
+            checkpoint()
     decks = _Decks(col)
 
     # 2. Updates, retirements, deck moves.
@@ -938,20 +970,25 @@ def _note_ids_by_lesson(
     return out
 
 
-def _add_foreign_notes(col: Collection, nt: NotetypeDict, notes: list[dict[str, Any]]) -> None:
+def _foreign_json(nt: NotetypeDict, notes: list[dict[str, Any]]) -> str:
+    return orjson.dumps(
+        {
+            "notes": notes,
+            "default_deck": 1,
+            "default_notetype": nt["id"],
+            # Never merge with an existing note that happens to share a first field.
+            "dupe_resolution": "Duplicate",
+        }
+    ).decode("utf-8")
+
+
+def _add_foreign_notes(col: Collection, data: str, count: int) -> None:
     """Add notes (with their GUIDs) through Anki's own bulk JSON import, creating decks as needed."""
-    data = {
-        "notes": notes,
-        "default_deck": 1,
-        "default_notetype": nt["id"],
-        # Never merge with an existing note that happens to share a first field.
-        "dupe_resolution": "Duplicate",
-    }
-    out = col.import_json_string(orjson.dumps(data).decode("utf-8"))
+    out = col.import_json_string(data)
     added = len(out.log.new) + len(out.log.duplicate)
-    if added != len(notes):
+    if added != count:
         raise RuntimeError(
-            f"Anki added {added} of {len(notes)} notes "
+            f"Anki added {added} of {count} notes "
             f"({len(out.log.conflicting)} conflicting, {len(out.log.missing_notetype)} without note type, "
             f"{len(out.log.empty_first_field)} with an empty first field)"
         )
