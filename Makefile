@@ -5,7 +5,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
 
-export QT_QPA_PLATFORM ?= offscreen
+# Qt goes offscreen for the tests only: `make demo` decides by itself (tools/demo.py opens
+# Anki when DISPLAY or WAYLAND_DISPLAY is set, and only imports offscreen otherwise).
 export QTWEBENGINE_CHROMIUM_FLAGS ?= --no-sandbox
 export PYTHONDONTWRITEBYTECODE = 1
 
@@ -19,11 +20,13 @@ $(STAMP): requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-## Import the sample lesson into a sandbox Anki profile (opens Anki when a display exists).
+## Import the sample lesson into a sandbox Anki profile offscreen, then open Anki on it when
+## a display exists (DISPLAY or WAYLAND_DISPLAY set).
 demo: $(STAMP)
 	$(PY) -m tools.demo
 
-## Lint, type-check and run every test (the command CI runs).
+## Lint, type-check and run every test, offscreen (the command CI runs).
+test: export QT_QPA_PLATFORM = offscreen
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy

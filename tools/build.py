@@ -2,8 +2,10 @@
 
 The zip's root holds the add-on package's files (the contents of ``addon/``) plus
 ``manifest.json``, ``config.json`` and ``config.md`` from the repository root -- what Anki's
-add-on manager extracts into ``addons21/<package>/``. No ``__pycache__``/``*.pyc``, no tests,
-nothing else from the repository. The manifest is checked against ``addon/version.py``.
+add-on manager extracts into ``addons21/<package>/``. From ``addon/user_files/`` (the add-on's
+state, which Anki keeps across upgrades) only ``README.txt`` ships, as AnkiWeb add-ons do. No
+``__pycache__``/``*.pyc``, no tests, nothing else from the repository. The manifest is checked
+against ``addon/version.py``.
 """
 
 from __future__ import annotations

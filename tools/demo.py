@@ -446,20 +446,42 @@ def print_summary(record: dict[str, Any], summary: dict[str, Any], shots: Path) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.demo", description=__doc__.splitlines()[0]
+        prog="python -m tools.demo",
+        description=__doc__.splitlines()[0],
+        epilog=(
+            "Builds the add-on, installs it into a fresh sandbox profile and imports the lesson "
+            "there through File > Import in real Anki, always offscreen; prints what it imported "
+            "and saves screenshots in BASE/screenshots/. Then, when a display exists (DISPLAY or "
+            "WAYLAND_DISPLAY set, and QT_QPA_PLATFORM not 'offscreen'), it opens Anki on the "
+            "sandbox profile; without one it prints the command that would. --open/--no-open "
+            "override that choice."
+        ),
     )
     parser.add_argument(
-        "--base", type=Path, default=DEMO_BASE, help="sandbox Anki base folder (recreated)"
+        "--base",
+        type=Path,
+        default=DEMO_BASE,
+        help="sandbox Anki base folder, deleted and recreated (default demo-profile/)",
     )
     parser.add_argument(
-        "--lesson", type=Path, action="append", help="lesson file(s) to import (default Lesson_4)"
+        "--lesson",
+        type=Path,
+        action="append",
+        help="a lesson file to import; repeat for more (default ../shared/lessons/Lesson_4.md)",
     )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
-        "--open", dest="open_anki", action="store_true", default=None, help="open Anki afterwards"
+        "--open",
+        dest="open_anki",
+        action="store_true",
+        default=None,
+        help="open Anki afterwards, display or not",
     )
     group.add_argument(
-        "--no-open", dest="open_anki", action="store_false", help="do not open Anki afterwards"
+        "--no-open",
+        dest="open_anki",
+        action="store_false",
+        help="do not open Anki afterwards, even with a display",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
@@ -492,7 +514,8 @@ def main(argv: list[str] | None = None) -> int:
             f"Opening Anki on the sandbox profile ({' '.join(anki_command(base, DEMO_PROFILE))})…"
         )
         return subprocess.call(anki_command(base, DEMO_PROFILE), env=anki_env(offscreen=False))
-    print(f"No display: to look around, run  {' '.join(anki_command(base, DEMO_PROFILE))}")
+    why = "Not opening Anki (--no-open)" if has_display() else "No display"
+    print(f"{why}: to look around, run  {' '.join(anki_command(base, DEMO_PROFILE))}")
     return 0
 
 

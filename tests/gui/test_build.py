@@ -21,6 +21,13 @@ def test_build_writes_the_package_files_and_nothing_else(tmp_path: Path) -> None
     cache.mkdir(exist_ok=True)
     stray = cache / "zz_build_test.cpython-311.pyc"
     stray.write_bytes(b"not shipped")
+    # nor a developer's add-on state in user_files/ (only its README ships, AnkiWeb's convention)
+    user_files = REPO / "addon" / "user_files"
+    stray_state = user_files / "lesson-sources-zz_build_test.json"
+    stray_state.write_text("{}", encoding="utf-8")
+    stray_dir = user_files / "zz_build_test"
+    stray_dir.mkdir(exist_ok=True)
+    (stray_dir / "README.txt").write_text("not shipped", encoding="utf-8")
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "tools.build", "--out", str(tmp_path)],
@@ -31,6 +38,9 @@ def test_build_writes_the_package_files_and_nothing_else(tmp_path: Path) -> None
         )
     finally:
         stray.unlink()
+        stray_state.unlink()
+        (stray_dir / "README.txt").unlink()
+        stray_dir.rmdir()
     assert proc.returncode == 0, proc.stderr
     target = tmp_path / "lesson_flashcards.ankiaddon"
     assert str(target) in proc.stdout
@@ -39,15 +49,19 @@ def test_build_writes_the_package_files_and_nothing_else(tmp_path: Path) -> None
         manifest = json.loads(zf.read("manifest.json"))
         config = json.loads(zf.read("config.json"))
         config_md = zf.read("config.md").decode("utf-8")
+        user_readme = zf.read("user_files/README.txt").decode("utf-8")
 
+    # user_files/: exactly its README, byte for byte
+    assert sorted(n for n in names if n.startswith("user_files/")) == ["user_files/README.txt"]
+    assert user_readme == (REPO / "addon" / "user_files" / "README.txt").read_text(encoding="utf-8")
     expected = {
         p.relative_to(REPO / "addon").as_posix()
         for p in (REPO / "addon").rglob("*")
         if p.is_file()
         and "__pycache__" not in p.parts
         and p.suffix != ".pyc"
-        and (p.parts[-2] != "user_files" or p.name == "README.txt")
-    } | {"manifest.json", "config.json", "config.md"}
+        and p.relative_to(REPO / "addon").parts[0] != "user_files"
+    } | {"manifest.json", "config.json", "config.md", "user_files/README.txt"}
     assert names == expected
     # the package is the zip's root: Anki extracts it into addons21/<package>/
     assert {
