@@ -14,18 +14,21 @@ Re-import is a sync, not a second copy:
 from __future__ import annotations
 
 import difflib
+import functools
+import gc
 import hashlib
 import html
 import json
 import os
 import re
+import threading
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from anki.cards import CardId
@@ -47,6 +50,8 @@ from .plan import CardAction, ImportPlan, ImportResult, LessonPlan
 from .undo import UndoStep
 
 UNDO_NAME = "Import Lessons"
+CACHE_VERSION = 2  # of the sidecar cache file (2: stats without the fields' length)
+_T = TypeVar("_T")
 STATE_TAG = "lf1"
 # Bump when what the importer writes for the same source changes (fields, tags, decks).
 IMPORT_LOGIC_VERSION = "1"
@@ -542,24 +547,43 @@ def _load_cache(path: Path | None) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-        return data if isinstance(data, dict) and data.get("v") == 1 else {}
+        return data if isinstance(data, dict) and data.get("v") == CACHE_VERSION else {}
     except (OSError, ValueError):
         return {}
 
 
 def _lesson_stats(col: Collection, nt: NotetypeDict | None) -> dict[str, tuple[int, int, int]]:
-    """Lesson key -> (notes, newest modification, total size of fields and tags) for all our
-    notes, in one query: any note added, deleted or edited since changes it."""
+    """Lesson key -> (notes, newest modification, sum of modification times and tag lengths) for
+    all our notes, in one query: any note added, deleted, edited or retagged since changes it.
+    (Only columns stored before the fields are read: no note's text is scanned.)"""
     if nt is None:
         return {}
     rows = _db(col).all(
-        "select substr(guid, 3, 8), count(), max(mod), sum(length(flds) + length(tags)) from notes "
+        "select substr(guid, 3, 8), count(), max(mod), sum(mod) + sum(length(tags)) from notes "
         "where mid = ? and guid like 'lf%' group by 1",
         nt["id"],
     )
     return {k: (n, m, size) for k, n, m, size in rows}
 
 
+def _gc_paused(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """An import allocates many long-lived objects (every parsed card): the cyclic collector
+    would walk them again and again for no garbage. Paused for the call, restored after."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> _T:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@_gc_paused
 def plan_files(
     col: Collection,
     files: Sequence[tuple[str, bytes]],
@@ -623,6 +647,8 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
         return
     cache = _load_cache(cache_path)
     files: dict[str, Any] = cache.get("files", {})
+    if not any(lp.work.digest and lp.lesson is not None for lp in plan.lessons):
+        return  # nothing was parsed: the cache already knows every file
     nt = find_notetype(col)
     stats = _lesson_stats(col, nt)
     parsed = [
@@ -630,8 +656,6 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
         for lp in plan.lessons
         if lp.work.digest and lp.lesson is not None and lp.work.key in stats
     ]
-    if not parsed:
-        return  # nothing was parsed: the cache already knows every file
     retired: dict[str, int] = {
         str(k): int(n)
         for k, n in _db(col).all(
@@ -659,7 +683,7 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
     tmp = cache_path.with_name(cache_path.name + ".tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"v": 1, "files": files}, f)
+            json.dump({"v": CACHE_VERSION, "files": files}, f)
         os.replace(tmp, cache_path)
     except OSError:
         pass  # a cache only: the next import takes the slower path
@@ -759,6 +783,7 @@ def _new_guid(key: str, t: _Target, taken: set[str]) -> str:
     return guid
 
 
+@_gc_paused
 def apply_plan(
     col: Collection,
     plan: ImportPlan,
@@ -845,19 +870,46 @@ def _apply(
         if foreign:
             yield foreign
 
-    # Rendering is Python; Anki's bulk add runs in Rust without the GIL: render the next batch
-    # while Anki stores this one (the collection is only used by one thread at a time).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-flashcards-add") as pool:
-        pending: Future[None] | None = None
-        for batch in batches():
-            data = _foreign_json(nt, batch)
-            if pending is not None:
-                pending.result()
+    # Rendering is Python; Anki's bulk add and deck creation run in Rust without the GIL. One
+    # worker thread does the collection's work in order (first the new decks, on their presets
+    # and with their descriptions, then the notes batch by batch) while this thread renders the
+    # next batches; the collection is only ever used by that one thread meanwhile.
+    decks = _Decks(col)
+    new_decks = _new_decks(lessons, decks, config)
+    failed = threading.Event()
+
+    def guarded(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
+        def task() -> None:
+            if failed.is_set():
+                return
+            try:
+                fn(*args)
                 checkpoint()
-            pending = pool.submit(_add_foreign_notes, col, data, len(batch))
-        if pending is not None:
-            pending.result()
-            checkpoint()
+            except BaseException:
+                failed.set()
+                raise
+
+        return task
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-flashcards") as pool:
+        outstanding: deque[Future[None]] = deque()
+        try:
+            if new_decks:
+                outstanding.append(
+                    pool.submit(
+                        guarded(scheduling.prepare_new_decks, col, config, new_decks, checkpoint)
+                    )
+                )
+            for batch in batches():
+                data = _foreign_json(nt, batch)
+                outstanding.append(pool.submit(guarded(_add_foreign_notes, col, data, len(batch))))
+                while len(outstanding) > 2:  # at most a few batches in memory
+                    outstanding.popleft().result()
+            while outstanding:
+                outstanding.popleft().result()
+        except BaseException:
+            failed.set()
+            raise
     decks = _Decks(col)
 
     # 2. Updates, retirements, deck moves.
@@ -932,6 +984,58 @@ def _apply(
         edits.add(lesson_did, _describe(_deck_description(lp.lesson, config, len(lp.lesson.cards))))
     nids_by_lesson = _note_ids_by_lesson(col, lessons, added_guids)
     _schedule(col, lessons, config, deck_schedules, nids_by_lesson, edits, result, checkpoint)
+
+
+def _initial_description(lp: LessonPlan, config: Config) -> str:
+    """The lesson deck's description as the import will leave it: the lesson's own text and, for
+    a lesson that is entirely new, the block saying which cards wait (as update_holds writes it)."""
+    lesson = lp.lesson
+    assert lesson is not None
+    deck: dict[str, Any] = {"desc": ""}
+    _describe(_deck_description(lesson, config, len(lesson.cards)))(deck)
+    work: _Work = lp.work
+    if config.hold_until_mastered and not (
+        work.updates or work.retag or work.keep or work.conflicts or work.retires
+    ):
+        block = scheduling.waiting_html(config, scheduling.parse_prerequisites(lesson))
+        scheduling.put_waiting_block(deck, block)
+    return str(deck["desc"])
+
+
+def _new_decks(
+    lessons: list[LessonPlan], decks: _Decks, config: Config
+) -> list[scheduling.NewDeck]:
+    """The decks this import creates: the deck root (when it is the configured one), the lesson
+    decks ("lesson order" preset, description) and their subdecks (their schedule's preset)."""
+    out: list[scheduling.NewDeck] = []
+    seen: set[str] = set(decks.ids)
+
+    def missing(name: str) -> bool:
+        key = name.casefold()
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    for lp in lessons:
+        if "::" in lp.deck_name:
+            root = lp.deck_name.rsplit("::", 1)[0]
+            if root == config.deck_root and missing(root):
+                out.append(scheduling.NewDeck(root, None))
+        if missing(lp.deck_name):
+            out.append(scheduling.NewDeck(lp.deck_name, None, _initial_description(lp, config)))
+        for t in lp.work.targets:
+            if missing(t.deck_name):
+                c = t.card
+                out.append(
+                    scheduling.NewDeck(
+                        t.deck_name,
+                        scheduling.DeckSchedule(
+                            0, c.difficulty, c.initial_interval_days, c.multiplier
+                        ),
+                    )
+                )
+    return out
 
 
 def _cards_of(col: Collection, nids: Iterable[int], columns: str) -> list[Sequence[Any]]:

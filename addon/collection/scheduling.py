@@ -71,6 +71,7 @@ _GATHER_BY_POSITION = _C.NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
 _SORT_AS_GATHERED = _C.NEW_CARD_SORT_ORDER_NO_SORT
 _INSERT_IN_ORDER = _C.NEW_CARD_INSERT_ORDER_DUE
 _DEFAULT_PRESET_ID = 1
+_DEFAULT_DECK_ID = 1
 
 # card type / queue values (anki.consts)
 _TYPE_NEW = 0
@@ -143,6 +144,15 @@ def _assign(col: Collection, deck_id: int, preset: DeckConfig) -> int:
     """Save ``preset`` and put ``deck_id`` on it through the undoable deck-options op, passing back
     the collection's current custom scheduling code, FSRS switch, review-limit settings and the
     deck's own limits so that none of them changes. Returns the preset's id."""
+    _save_presets(col, deck_id, [preset])
+    deck = col.decks.get(DeckId(deck_id))
+    assert deck is not None
+    return int(deck["conf"])
+
+
+def _save_presets(col: Collection, deck_id: int, presets: list[DeckConfig]) -> None:
+    """Save ``presets`` (new ones when their id is 0) in one ``update_deck_configs``; ``deck_id``
+    goes on the last of them (Anki's rule), everything else passed back unchanged."""
     info = col.decks.get_deck_configs_for_update(DeckId(deck_id))
     limits = type(info.current_deck.limits)()
     limits.CopyFrom(info.current_deck.limits)
@@ -154,7 +164,7 @@ def _assign(col: Collection, deck_id: int, preset: DeckConfig) -> int:
         limits.ClearField("new_today")
     request = UpdateDeckConfigs(
         target_deck_id=deck_id,
-        configs=[preset],
+        configs=presets,
         mode=UpdateDeckConfigsMode.UPDATE_DECK_CONFIGS_MODE_NORMAL,
         card_state_customizer=info.card_state_customizer,
         limits=limits,
@@ -165,9 +175,99 @@ def _assign(col: Collection, deck_id: int, preset: DeckConfig) -> int:
         fsrs_health_check=info.fsrs_health_check,
     )
     col.decks.update_deck_configs(request)
-    deck = col.decks.get(DeckId(deck_id))
-    assert deck is not None
-    return int(deck["conf"])
+
+
+def _clamped(ivl: int, mult: float) -> tuple[int, float]:
+    ivl = min(max(1, int(ivl)), MAX_INITIAL_INTERVAL)
+    mult = round(float(mult), 2)
+    return ivl, min(max(mult, MIN_EASE), MAX_EASE)
+
+
+@dataclass
+class NewDeck:
+    """A deck an import is about to create, with its preset and description from the start."""
+
+    name: str
+    schedule: DeckSchedule | None  # None: a lesson deck or the deck root ("lesson order")
+    description: str = ""
+
+
+def prepare_new_decks(
+    col: Collection,
+    config: Config,
+    new: list[NewDeck],
+    checkpoint: Callable[[], None] = noop,
+) -> None:
+    """Create decks on their add-on preset with their description in one operation each (rather
+    than letting the note import create them on Default and updating each afterwards).
+
+    Missing or outdated add-on presets are saved first, all in one ``update_deck_configs`` whose
+    target is the Default deck, sent back on its own preset (so it does not change).
+    :func:`configure_decks` afterwards finds these decks already as they should be."""
+    if not new:
+        return
+    retention_by_diff = {k.lower(): float(v) for k, v in config.fsrs_desired_retention.items()}
+    diffs_by_pair: dict[tuple[int, float], set[str]] = {}
+    for nd in new:
+        if nd.schedule is not None:
+            pair = _clamped(nd.schedule.initial_interval_days, nd.schedule.multiplier)
+            diffs_by_pair.setdefault(pair, set()).add(nd.schedule.difficulty.lower())
+    known = _presets(col)
+    info, configs = _all_configs(col, _DEFAULT_DECK_ID)
+    default_conf = configs.get(info.current_deck.config_id) if info.current_deck else None
+    to_save: list[DeckConfig] = []
+    chosen: dict[Any, DeckConfig] = {}
+    for pair, diffs in diffs_by_pair.items():
+        ivl, mult = pair
+        name = preset_name(ivl, mult)
+        wanted = [retention_by_diff[x] for x in sorted(diffs) if x in retention_by_diff]
+        retention = max(wanted) if wanted else None  # as configure_decks
+        preset = _find_preset(known, _pair_key(ivl, mult), name, configs)
+        if preset is None:
+            base = configs.get(_DEFAULT_PRESET_ID) or next(iter(configs.values()))
+            preset = _new_preset(base, name)
+            _set_schedule_fields(preset, ivl, mult, retention)
+            to_save.append(preset)
+        elif _set_schedule_fields(preset, ivl, mult, retention):
+            to_save.append(preset)
+        chosen[pair] = preset
+    if any(nd.schedule is None for nd in new):
+        order = _find_preset(known, "order", ORDER_PRESET_NAME, configs)
+        if order is None:
+            base = configs.get(_DEFAULT_PRESET_ID) or next(iter(configs.values()))
+            order = _new_preset(base, ORDER_PRESET_NAME)
+            _set_order_fields(order)
+            to_save.append(order)
+        elif _set_order_fields(order):
+            to_save.append(order)
+        chosen["order"] = order
+    if to_save:
+        if default_conf is None:
+            raise RuntimeError("the Default deck has no preset")
+        _save_presets(col, _DEFAULT_DECK_ID, [*to_save, default_conf])
+        checkpoint()
+        by_name: dict[str, int] = {}
+        for c in sorted(_all_configs(col, _DEFAULT_DECK_ID)[1].values(), key=lambda c: c.id):
+            by_name[c.name] = c.id
+        for preset in to_save:
+            if not preset.id:
+                preset.id = by_name[preset.name]
+    stored = dict(known)
+    for key, preset in chosen.items():
+        stored[key if key == "order" else _pair_key(*key)] = preset.id
+    if stored != known:
+        col.set_config(PRESETS_KEY, stored, undoable=True)
+    for nd in sorted(new, key=lambda d: d.name.count("::")):  # parents first
+        deck = col.decks.new_deck_legacy(False)
+        deck["name"] = nd.name
+        if nd.schedule is None:
+            deck["conf"] = chosen["order"].id
+        else:
+            pair = _clamped(nd.schedule.initial_interval_days, nd.schedule.multiplier)
+            deck["conf"] = chosen[pair].id
+        deck["desc"] = nd.description
+        col.decks.add_deck_legacy(deck)
+        checkpoint()
 
 
 def _base_for_clone(
@@ -621,7 +721,7 @@ def _evaluate(
     return to_hold, to_release, waiting, forget
 
 
-def _waiting_html(config: Config, waiting: dict[int, list[int]]) -> str:
+def waiting_html(config: Config, waiting: dict[int, list[int]]) -> str:
     if not waiting:
         return ""
     items = "".join(
@@ -642,7 +742,7 @@ _BLOCK = re.compile(
 )
 
 
-def _put_waiting_block(deck: dict[str, Any], block: str) -> None:
+def put_waiting_block(deck: dict[str, Any], block: str) -> None:
     """Replace (or add, or remove) the waiting block in the deck description; the rest stays."""
     old = deck.get("desc", "") or ""
     replacement = ("\n" + block) if block and old.strip() else block
@@ -689,8 +789,8 @@ def _apply_entries(
         all_release += to_release
         all_held |= held
         touched |= set(to_hold) | set(to_release) | set(forget)
-        block = _waiting_html(config, waiting)
-        edits.add(int(entry.get("deck", 0)), functools.partial(_put_waiting_block, block=block))
+        block = waiting_html(config, waiting)
+        edits.add(int(entry.get("deck", 0)), functools.partial(put_waiting_block, block=block))
         out.append((len(to_hold), len(to_release), waiting))
     if all_hold:
         col.sched.suspend_cards([CardId(c) for c in all_hold])

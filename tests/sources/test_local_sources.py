@@ -201,3 +201,5 @@ def test_many_lessons_in_one_sync(col: Collection, tmp_path: Path, cfg: Config) 
     assert col.undo_status().undo == "Import Lessons"
     col.undo()
     assert col.note_count() == 0
+    assert [d.name for d in col.decks.all_names_and_ids()] == ["Default"]
+    assert [c["name"] for c in col.decks.all_config()] == ["Default"]  # the presets are gone too
