@@ -985,6 +985,7 @@ PHASES = (
     ("anki.collection.Collection", "import_json_string"),
     ("anki.collection.Collection", "get_note"),
     ("anki.collection.Collection", "update_notes"),
+    ("addon.collection.scheduling", "prepare_new_decks"),
     ("addon.collection.importer", "_note_ids_by_lesson"),
     ("addon.collection.importer", "_schedule"),
     ("addon.collection.scheduling", "configure_decks"),

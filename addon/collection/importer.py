@@ -21,6 +21,7 @@ import html
 import json
 import os
 import re
+import sys
 import threading
 import unicodedata
 from collections import Counter, defaultdict, deque
@@ -876,40 +877,15 @@ def _apply(
     # next batches; the collection is only ever used by that one thread meanwhile.
     decks = _Decks(col)
     new_decks = _new_decks(lessons, decks, config)
-    failed = threading.Event()
-
-    def guarded(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
-        def task() -> None:
-            if failed.is_set():
-                return
-            try:
-                fn(*args)
-                checkpoint()
-            except BaseException:
-                failed.set()
-                raise
-
-        return task
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-flashcards") as pool:
-        outstanding: deque[Future[None]] = deque()
-        try:
-            if new_decks:
-                outstanding.append(
-                    pool.submit(
-                        guarded(scheduling.prepare_new_decks, col, config, new_decks, checkpoint)
-                    )
-                )
-            for batch in batches():
-                data = _foreign_json(nt, batch)
-                outstanding.append(pool.submit(guarded(_add_foreign_notes, col, data, len(batch))))
-                while len(outstanding) > 2:  # at most a few batches in memory
-                    outstanding.popleft().result()
-            while outstanding:
-                outstanding.popleft().result()
-        except BaseException:
-            failed.set()
-            raise
+    # A thread waiting for the GIL gets it only every switch interval (5 ms by default): the
+    # worker makes one backend call per new deck, so it would wait 5 ms after each while this
+    # thread renders. A short interval for the duration keeps both busy.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0001))
+    try:
+        _add_in_background(col, config, nt, new_decks, batches(), checkpoint)
+    finally:
+        sys.setswitchinterval(interval)
     decks = _Decks(col)
 
     # 2. Updates, retirements, deck moves.
@@ -984,6 +960,52 @@ def _apply(
         edits.add(lesson_did, _describe(_deck_description(lp.lesson, config, len(lp.lesson.cards))))
     nids_by_lesson = _note_ids_by_lesson(col, lessons, added_guids)
     _schedule(col, lessons, config, deck_schedules, nids_by_lesson, edits, result, checkpoint)
+
+
+def _add_in_background(
+    col: Collection,
+    config: Config,
+    nt: NotetypeDict,
+    new_decks: list[scheduling.NewDeck],
+    batches: Iterator[list[dict[str, Any]]],
+    checkpoint: Callable[[], None],
+) -> None:
+    """Create the new decks, then add the batches of notes, in a worker thread (in that order)
+    while this thread builds the next batches. The first failure stops the rest and is raised."""
+    failed = threading.Event()
+
+    def guarded(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
+        def task() -> None:
+            if failed.is_set():
+                return
+            try:
+                fn(*args)
+                checkpoint()
+            except BaseException:
+                failed.set()
+                raise
+
+        return task
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-flashcards") as pool:
+        outstanding: deque[Future[None]] = deque()
+        try:
+            if new_decks:
+                outstanding.append(
+                    pool.submit(
+                        guarded(scheduling.prepare_new_decks, col, config, new_decks, checkpoint)
+                    )
+                )
+            for batch in batches:
+                data = _foreign_json(nt, batch)
+                outstanding.append(pool.submit(guarded(_add_foreign_notes, col, data, len(batch))))
+                while len(outstanding) > 2:  # at most a few batches in memory
+                    outstanding.popleft().result()
+            while outstanding:
+                outstanding.popleft().result()
+        except BaseException:
+            failed.set()
+            raise
 
 
 def _initial_description(lp: LessonPlan, config: Config) -> str:

@@ -33,6 +33,7 @@ suspensions and collection config, never in a desktop answer hook.
 
 from __future__ import annotations
 
+import copy
 import functools
 import html
 import itertools
@@ -257,8 +258,9 @@ def prepare_new_decks(
         stored[key if key == "order" else _pair_key(*key)] = preset.id
     if stored != known:
         col.set_config(PRESETS_KEY, stored, undoable=True)
-    for nd in sorted(new, key=lambda d: d.name.count("::")):  # parents first
-        deck = col.decks.new_deck_legacy(False)
+    template = col.decks.new_deck_legacy(False)
+    for i, nd in enumerate(sorted(new, key=lambda d: d.name.count("::"))):  # parents first
+        deck = copy.deepcopy(template)
         deck["name"] = nd.name
         if nd.schedule is None:
             deck["conf"] = chosen["order"].id
@@ -267,7 +269,9 @@ def prepare_new_decks(
             deck["conf"] = chosen[pair].id
         deck["desc"] = nd.description
         col.decks.add_deck_legacy(deck)
-        checkpoint()
+        if i % 8 == 7:  # one operation per deck; the undo step merges well before 30
+            checkpoint()
+    checkpoint()
 
 
 def _base_for_clone(
