@@ -18,7 +18,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_LESSONS = REPO.parent / "shared" / "lessons"
+
+
+def _shared_lessons() -> Path:
+    """../shared/lessons beside the repository; a clone elsewhere can point to it with
+    LESSON_FLASHCARDS_SHARED_LESSONS; without either, the copy of Lesson_4.md the demo ships."""
+    candidates = [REPO.parent / "shared" / "lessons"]
+    if os.environ.get("LESSON_FLASHCARDS_SHARED_LESSONS"):
+        candidates.insert(0, Path(os.environ["LESSON_FLASHCARDS_SHARED_LESSONS"]))
+    for path in candidates:
+        if (path / "Lesson_4.md").exists():
+            return path
+    return REPO / "tools" / "sample"
+
+
+SHARED_LESSONS = _shared_lessons()
 
 
 @pytest.fixture

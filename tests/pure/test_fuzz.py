@@ -3,8 +3,6 @@ and rendered HTML never contains a tag or attribute outside the renderer's own."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,12 +10,11 @@ from addon.lesson.errors import LessonError
 from addon.lesson.model import DIFFICULTIES, Lesson
 from addon.lesson.parse import parse_text
 from addon.lesson.render import render_markdown
+from tests.conftest import SHARED_LESSONS
 
 from .helpers import FIXTURES, unsafe_parts
 
-_SHARED = (
-    Path(__file__).resolve().parent.parent.parent.parent / "shared" / "lessons" / "Lesson_4.md"
-)
+_SHARED = SHARED_LESSONS / "Lesson_4.md"
 SEEDS = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.md"))]
 if _SHARED.exists():
     SEEDS.append(_SHARED.read_text(encoding="utf-8"))

@@ -4,8 +4,6 @@ random and mutated markdown."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,12 +11,11 @@ from hypothesis import strategies as st
 from addon.lesson.errors import LessonError
 from addon.lesson.parse import parse_text
 from addon.lesson.render import render_markdown, render_markdown_reference
+from tests.conftest import SHARED_LESSONS
 
 from .helpers import FIXTURES
 
-_SHARED = (
-    Path(__file__).resolve().parent.parent.parent.parent / "shared" / "lessons" / "Lesson_4.md"
-)
+_SHARED = SHARED_LESSONS / "Lesson_4.md"
 FILES = sorted(FIXTURES.glob("*.md")) + ([_SHARED] if _SHARED.exists() else [])
 
 
