@@ -75,10 +75,14 @@ class Config:
                 raise ConfigError(
                     f"on_conflict must be 'keep' or 'overwrite', not {merged['on_conflict']!r}"
                 )
-            retention = {k.lower(): float(v) for k, v in dict(merged["fsrs_desired_retention"]).items()}
+            retention = {
+                k.lower(): float(v) for k, v in dict(merged["fsrs_desired_retention"]).items()
+            }
             for k, v in retention.items():
                 if not 0.7 <= v <= 0.99:
-                    raise ConfigError(f"fsrs_desired_retention[{k!r}] must be between 0.70 and 0.99")
+                    raise ConfigError(
+                        f"fsrs_desired_retention[{k!r}] must be between 0.70 and 0.99"
+                    )
             tag_root = str(merged["tag_root"]).strip().strip(":")
             deck_root = str(merged["deck_root"]).strip().strip(":")
             if not tag_root or " " in tag_root:
@@ -112,5 +116,5 @@ def _source(value: Any) -> SourceSpec:
         root = value.get("deck_root")
         return SourceSpec(str(value["location"]), str(root) if root else None)
     raise ConfigError(
-        f"each entry of 'sources' is a path or URL, or {{\"location\": ..., \"deck_root\": ...}}; got {value!r}"
+        f'each entry of \'sources\' is a path or URL, or {{"location": ..., "deck_root": ...}}; got {value!r}'
     )

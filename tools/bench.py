@@ -724,7 +724,7 @@ def run_child(
                 f"{len(decks)} lesson decks, expected {len(expected['decks'])}",
             )
         else:
-            from addon.collection.importer import import_files
+            from addon.collection.importer import import_files, iter_files
             from addon.collection.notetype import find_notetype
 
             cache = folder / "cache.json"
@@ -739,8 +739,8 @@ def run_child(
             if profiler is not None:
                 profiler.enable()
             try:
-                files = [(str(p), p.read_bytes()) for p in paths]
-                result = import_files(col, files, config, cache_path=cache)
+                # as the command line does: each file read when the import gets to it
+                result = import_files(col, iter_files(paths), config, cache_path=cache)
             finally:
                 if profiler is not None:
                     profiler.disable()
@@ -750,7 +750,6 @@ def run_child(
                     phases.write_text(json.dumps(timers), encoding="utf-8")
                 print(f"{step}: {time.perf_counter() - t0:.3f} s", file=sys.stderr)
             seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-            del files
             info["result"] = {
                 k: v
                 for k, v in result.to_json().items()

@@ -585,20 +585,22 @@ def _gc_paused(fn: Callable[..., _T]) -> Callable[..., _T]:
 @_gc_paused
 def plan_files(
     col: Collection,
-    files: Sequence[tuple[str, bytes]],
+    files: Iterable[tuple[str, bytes]],
     config: Config,
     deck_root: str | None = None,
     cache_path: Path | None = None,
 ) -> ImportPlan:
     """Parse (file name, bytes) pairs and plan their import. Files byte-identical to their last
     import into this collection (and whose notes nobody touched since) are not even parsed.
+    ``files`` is read once, in order (a generator keeps only one file's bytes in memory).
     Raises LessonError for the first refused file; nothing is changed."""
     cache = _load_cache(cache_path)
     known: dict[str, dict[str, Any]] = cache.get("files", {})
     fp = _config_fingerprint(config, deck_root)
     nt = find_notetype(col)
     stats = _lesson_stats(col, nt) if known else {}
-    to_parse: list[tuple[str, bytes, str]] = []
+    lessons: list[Lesson] = []
+    digests: list[str] = []
     skipped: list[LessonPlan] = []
     seen_keys: dict[str, str] = {}
     for name, data in files:
@@ -608,10 +610,8 @@ def plan_files(
             rec
             and rec.get("fp") == fp
             and stats.get(rec["key"]) == (rec["count"], rec["mod"], rec["size"])
+            and rec["key"] not in seen_keys  # else parse it: the duplicate check speaks
         ):
-            if rec["key"] in seen_keys:
-                to_parse.append((name, data, digest))  # let the duplicate check speak
-                continue
             seen_keys[rec["key"]] = name
             skipped.append(
                 LessonPlan(
@@ -623,14 +623,15 @@ def plan_files(
                     work=_Work(key=rec["key"], targets=[], deck_root=deck_root),
                 )
             )
-        else:
-            to_parse.append((name, data, digest))
-    # Render later, only what is written (and, for new notes, while Anki stores the previous batch).
-    lessons = [parse_text(data, name, render=False) for name, data, _ in to_parse]
-    for lesson in lessons:
+            continue
+        # Render later, only what is written (new notes: while Anki stores the previous batch).
+        lesson = parse_text(data, name, render=False)
         # Export rows are only cross-checked against the cards (the warnings are kept); they
         # repeat every card's text, so they are not kept in memory for the whole import.
         lesson.export_rows = []
+        lessons.append(lesson)
+        digests.append(digest)
+        del data
     for lesson in lessons:
         if lesson_key(lesson) in seen_keys:
             raise LessonError(
@@ -639,7 +640,7 @@ def plan_files(
                 f"this is the same lesson as {seen_keys[lesson_key(lesson)]}; import only one of the two files",
             )
     plan = plan_import(col, lessons, config, deck_root)
-    for lp, (_, _, digest) in zip(plan.lessons, to_parse, strict=True):
+    for lp, digest in zip(plan.lessons, digests, strict=True):
         lp.work.digest = digest
     plan.lessons = skipped + plan.lessons
     return plan
@@ -807,7 +808,7 @@ def apply_plan(
 
 
 # Notes per bulk add: bounds the memory of one JSON document (and of Anki's copy of it).
-ADD_CHUNK = 1000
+ADD_CHUNK = 250
 
 
 def _lesson_order(t: _Target) -> tuple[int, int]:
@@ -865,7 +866,10 @@ def _apply(
                         "deck": t.deck_name,
                     }
                 )
-                t.drop_fields()  # written: do not keep a second copy of the HTML
+                # Written: keep neither the HTML nor the markdown (a plan is applied once), so
+                # the memory goes back to the heap while Anki stores the notes.
+                t.drop_fields()
+                t.card.front_md = t.card.back_md = ""
                 if len(foreign) >= ADD_CHUNK:
                     yield foreign
                     foreign = []
@@ -1187,6 +1191,20 @@ def _schedule(
 # Conveniences for the command line, the sources and the GUI
 
 
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of each file, read when asked for (see :func:`plan_files`)."""
+    for p in paths:
+        name = os.fspath(p)
+        try:
+            with open(name, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise LessonError(
+                name, 0, f"cannot read the file ({e.strerror or e}); check the path"
+            ) from e
+        yield name, data
+
+
 def read_files(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, bytes]]:
     out = []
     for p in paths:
@@ -1213,7 +1231,7 @@ def import_lessons(
 
 def import_files(
     col: Collection,
-    files: Sequence[tuple[str, bytes]],
+    files: Iterable[tuple[str, bytes]],
     config: Config,
     deck_root: str | None = None,
     cache_path: Path | None = None,

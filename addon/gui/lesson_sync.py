@@ -120,7 +120,9 @@ def _start(mw: AnkiQt, *, force: bool, quiet: bool, time_budget: float | None) -
         tooltip("Syncing lessons…", parent=mw, period=1500)
 
     def op(_col: Any) -> SyncReport:
-        return collect(config.sources, folder, config, force=force, scope=scope, time_budget=time_budget)
+        return collect(
+            config.sources, folder, config, force=force, scope=scope, time_budget=time_budget
+        )
 
     def collected(report: SyncReport) -> None:
         if mw.col is None:  # the profile closed meanwhile
@@ -132,7 +134,9 @@ def _start(mw: AnkiQt, *, force: bool, quiet: bool, time_budget: float | None) -
         tooltip(f"Lesson sync failed: {e}", parent=mw, period=8000)
         _finish()
 
-    QueryOp(parent=mw, op=op, success=collected).failure(failed).without_collection().run_in_background()
+    QueryOp(parent=mw, op=op, success=collected).failure(
+        failed
+    ).without_collection().run_in_background()
 
 
 def _apply(mw: AnkiQt, report: SyncReport, config: Config, quiet: bool) -> None:
@@ -142,7 +146,11 @@ def _apply(mw: AnkiQt, report: SyncReport, config: Config, quiet: bool) -> None:
             if not quiet or changed or not report.ok:
                 text = summary(report, result)
                 lines = text.splitlines() + _failed_lines(report)
-                tooltip("<br>".join(_html(x) for x in lines[:8]), parent=mw, period=8000 if not report.ok else 4000)
+                tooltip(
+                    "<br>".join(_html(x) for x in lines[:8]),
+                    parent=mw,
+                    period=8000 if not report.ok else 4000,
+                )
         finally:
             _finish()
 
@@ -190,7 +198,9 @@ def _before_anki_sync_wanted(mw: AnkiQt) -> bool:
     except ConfigError:
         return False
     # while closing, the window is disabled: do not start imports then
-    return bool(config.sync_before_anki_sync and config.sources and mw.col is not None and mw.isEnabled())
+    return bool(
+        config.sync_before_anki_sync and config.sources and mw.col is not None and mw.isEnabled()
+    )
 
 
 def _wrap_anki_sync(mw: AnkiQt) -> bool:

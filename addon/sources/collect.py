@@ -63,7 +63,12 @@ class ItemResult:
     is_url: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "reason": self.reason, "lesson": self.label}
+        return {
+            "name": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "lesson": self.label,
+        }
 
 
 @dataclass
@@ -102,11 +107,20 @@ class SourceResult:
             return
         self.status = "fetched" if any(i.status == "fetched" for i in self.items) else "unchanged"
         parts = []
-        for status, word in (("fetched", "changed"), ("unchanged", "unchanged"), ("removed", "removed")):
+        for status, word in (
+            ("fetched", "changed"),
+            ("unchanged", "unchanged"),
+            ("removed", "removed"),
+        ):
             n = self.count(status)
             if n:
                 parts.append(f"{n} {word}")
-        if self.status == "unchanged" and self.kind in ("url", "index") and self.top and self.top.get("status") == 304:
+        if (
+            self.status == "unchanged"
+            and self.kind in ("url", "index")
+            and self.top
+            and self.top.get("status") == 304
+        ):
             parts.insert(0, "not modified")
         self.reason = ", ".join(parts) or "no lesson files"
 
@@ -144,9 +158,9 @@ class SyncReport:
     @property
     def has_work(self) -> bool:
         """Whether apply has anything to import or record (False: nothing changed anywhere)."""
-        return any(i.status in ("fetched", "removed") for s in self.sources for i in s.items) or any(
-            s.top is not None and s.top.get("status") == 200 for s in self.sources
-        )
+        return any(
+            i.status in ("fetched", "removed") for s in self.sources for i in s.items
+        ) or any(s.top is not None and s.top.get("status") == 200 for s in self.sources)
 
     def lines(self) -> list[str]:
         return [s.line() for s in self.sources]
@@ -290,8 +304,11 @@ def _collect_local(result: SourceResult, prev: dict[str, Any], config: Config, f
         try:
             size = os.stat(key).st_size
             if size > max_bytes:
-                item.status, item.reason = "failed", (
-                    f"too big: {size:,} bytes, over the {config.max_download_mb:g} MB limit (max_download_mb)"
+                item.status, item.reason = (
+                    "failed",
+                    (
+                        f"too big: {size:,} bytes, over the {config.max_download_mb:g} MB limit (max_download_mb)"
+                    ),
                 )
                 continue
             with open(key, "rb") as f:

@@ -77,7 +77,9 @@ def check_url(url: str) -> None:
     if scheme == "http":
         if is_local_host(host):
             return
-        raise FetchError("plain http is refused (only https, or http to localhost); use an https:// URL")
+        raise FetchError(
+            "plain http is refused (only https, or http to localhost); use an https:// URL"
+        )
     raise FetchError(f"unsupported URL scheme {parts.scheme!r}; use https://")
 
 
@@ -92,7 +94,12 @@ def _reason_for(exc: requests.RequestException, timeout: float) -> str:
         text = str(exc).lower()
         if "refused" in text:
             return "connection refused (is the server down?)"
-        if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "resolve" in text:
+        if (
+            "name or service" in text
+            or "nodename" in text
+            or "getaddrinfo" in text
+            or "resolve" in text
+        ):
             return "host not found (check the address, or your internet connection)"
         if "incompleteread" in text or "connection broken" in text:
             return "connection broken before the whole file arrived (truncated)"
@@ -121,7 +128,10 @@ def fetch(
     """
     check_url(url)
     sess = session or requests.Session()
-    headers = {"User-Agent": USER_AGENT, "Accept": "text/markdown, text/plain, application/json, */*;q=0.5"}
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "text/markdown, text/plain, application/json, */*;q=0.5",
+    }
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -148,7 +158,9 @@ def fetch(
                     try:
                         check_url(target)
                     except FetchError as e:
-                        raise FetchError(f"redirect to {display_url(target)} refused: {e}") from None
+                        raise FetchError(
+                            f"redirect to {display_url(target)} refused: {e}"
+                        ) from None
                     if urlsplit(target).hostname != urlsplit(current).hostname:
                         # validators belong to the first server only
                         headers.pop("If-None-Match", None)
@@ -157,7 +169,9 @@ def fetch(
                     continue
                 if resp.status_code == 304:
                     if not (etag or last_modified):
-                        raise FetchError("HTTP 304 Not Modified to a request that was not conditional")
+                        raise FetchError(
+                            "HTTP 304 Not Modified to a request that was not conditional"
+                        )
                     return FetchResult(
                         304,
                         None,
@@ -190,7 +204,9 @@ def _read_body(
         except ValueError:
             raise FetchError(f"invalid Content-Length {declared[:20]!r}") from None
         if expected > max_bytes:
-            raise FetchError(f"too big: {expected:,} bytes, over the {limit_text} limit (max_download_mb)")
+            raise FetchError(
+                f"too big: {expected:,} bytes, over the {limit_text} limit (max_download_mb)"
+            )
     chunks: list[bytes] = []
     size = 0
     try:

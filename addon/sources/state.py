@@ -42,8 +42,10 @@ def load_state(path: Path) -> dict[str, Any]:
             data = json.load(f)
     except (OSError, ValueError):
         return {"v": STATE_VERSION, "sources": {}}
-    if not isinstance(data, dict) or data.get("v") != STATE_VERSION or not isinstance(
-        data.get("sources"), dict
+    if (
+        not isinstance(data, dict)
+        or data.get("v") != STATE_VERSION
+        or not isinstance(data.get("sources"), dict)
     ):
         return {"v": STATE_VERSION, "sources": {}}
     return data

@@ -20,7 +20,9 @@ def open_collection(path: str) -> Iterator[Collection]:
     """Open (creating if missing) a collection file; a clear error if Anki has it open."""
     target = Path(path)
     if target.exists() and target.is_dir():
-        raise CollectionBusy(f"{path}: is a folder; give the collection file (e.g. collection.anki2)")
+        raise CollectionBusy(
+            f"{path}: is a folder; give the collection file (e.g. collection.anki2)"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         col = Collection(str(target))

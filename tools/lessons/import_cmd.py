@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
-from addon.collection.importer import default_cache_path, import_files, read_files
+from addon.collection.importer import default_cache_path, import_files, iter_files
 from addon.config import Config, ConfigError
 from addon.lesson.errors import LessonError
 
@@ -29,9 +30,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--config",
         metavar="JSON",
-        help="config values as a JSON object, over config.json's defaults (e.g. '{\"on_conflict\": \"overwrite\"}')",
+        help='config values as a JSON object, over config.json\'s defaults (e.g. \'{"on_conflict": "overwrite"}\')',
     )
-    p.add_argument("--deck-root", metavar="NAME", help="parent deck for the lessons (default: config deck_root)")
+    p.add_argument(
+        "--deck-root",
+        metavar="NAME",
+        help="parent deck for the lessons (default: config deck_root)",
+    )
     p.set_defaults(func=run)
 
 
@@ -45,7 +50,12 @@ def load_config(raw: str | None) -> Config:
 def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
-        files = read_files(args.files)
+        for name in args.files:  # refuse before the collection is opened (or created)
+            if not os.path.isfile(name) or not os.access(name, os.R_OK):
+                raise LessonError(
+                    name, 0, "cannot read the file (no such file, or not readable); check the path"
+                )
+        files = iter_files(args.files)  # read one by one while planning: less memory
     except (ConfigError, ValueError) as e:
         return fail(f"error: {e}")
     except LessonError as e:

@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     except CollectionBusy as e:
         return fail(str(e))
     except Exception as e:  # the import itself failed: rolled back, state not saved
-        return fail(f"error: the import failed and nothing was changed ({type(e).__name__}: {e})", 1)
+        return fail(
+            f"error: the import failed and nothing was changed ({type(e).__name__}: {e})", 1
+        )
     if args.json:
         out = {"ok": report.ok, "import": result.to_json(), **report.to_json()}
         print(json.dumps(out, ensure_ascii=False, indent=2))
@@ -88,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
             for item in s.items:
                 shown = ("fetched", "removed", "failed") if many_failed else ("fetched", "removed")
                 if item.status in shown and len(s.items) > 1:
-                    print(f"  {item.name}: {item.status}" + (f" ({item.reason})" if item.reason else ""))
+                    print(
+                        f"  {item.name}: {item.status}"
+                        + (f" ({item.reason})" if item.reason else "")
+                    )
         for w in result.warnings:
             print(f"warning: {w}")
     return 0 if report.ok else 1
