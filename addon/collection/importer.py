@@ -139,7 +139,7 @@ _MD_MARKS = re.compile(r"\*\*|__|`+|^\s{0,3}#+\s*|^\s{0,3}>\s?|\$\$?", re.M)
 
 def _plain_md(md: str, limit: int = 90) -> str:
     """A one-line preview of markdown without rendering it."""
-    text = " ".join(_MD_MARKS.sub(" ", md).split())
+    text = " ".join(_MD_MARKS.sub(" ", md[: limit * 4]).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -327,18 +327,27 @@ def _set_schedule_fields(conf: DeckConfig, ivl: int, mult: float, retention: flo
     return changed
 
 
-def _deck_conf_id(col: Collection, deck_id: int) -> int | None:
-    deck = col.decks.get(DeckId(deck_id), default=False)
-    if not deck or deck.get("dyn"):
-        return None
-    return int(deck.get("conf", _DEFAULT_PRESET_ID))
+class _DeckIndex:
+    """Every deck's name and preset, read once (a backend call per deck adds up over thousands)."""
 
+    def __init__(self, col: Collection) -> None:
+        self.names: dict[int, str] = {}
+        self.ids: dict[str, int] = {}
+        self.confs: dict[int, int | None] = {}  # None: a filtered deck
+        for deck in col.decks.all():
+            did = int(deck["id"])
+            self.names[did] = deck["name"]
+            self.ids[deck["name"].casefold()] = did
+            self.confs[did] = None if deck.get("dyn") else int(deck.get("conf", _DEFAULT_PRESET_ID))
 
-def _parent_id(col: Collection, deck_id: int) -> int | None:
-    name = col.decks.name_if_exists(DeckId(deck_id))
-    if not name or "::" not in name:
-        return None
-    return col.decks.id_for_name(name.rsplit("::", 1)[0])
+    def conf(self, deck_id: int) -> int | None:
+        return self.confs.get(int(deck_id))
+
+    def parent(self, deck_id: int) -> int | None:
+        name = self.names.get(int(deck_id))
+        if not name or "::" not in name:
+            return None
+        return self.ids.get(name.rsplit("::", 1)[0].casefold())
 
 
 def configure_decks(
@@ -379,6 +388,7 @@ def configure_decks(
             )
         groups.setdefault((ivl, mult), []).append(d)
 
+    index = _DeckIndex(col)
     known = _presets(col)
     first_deck = decks[0].deck_id
     _info, configs = _all_configs(col, first_deck)
@@ -403,7 +413,7 @@ def configure_decks(
             dirty = False
         dirty |= _set_schedule_fields(preset, ivl, mult, retention)
         for member in members:
-            current = _deck_conf_id(col, member.deck_id)
+            current = index.conf(member.deck_id)
             if current is None:
                 continue  # a filtered deck or gone
             if dirty:
@@ -414,20 +424,21 @@ def configure_decks(
                 ours.add(preset.id)
             elif current != preset.id:
                 queue.set_conf(member.deck_id, preset.id)
+            index.confs[member.deck_id] = preset.id
         if preset.id:
             stored[key] = preset.id
 
     # The lesson deck: new cards by position (Easy, Medium, Hard), unless the user chose a preset.
-    parents = {p for p in (_parent_id(col, d.deck_id) for d in decks) if p is not None}
+    parents = {p for p in (index.parent(d.deck_id) for d in decks) if p is not None}
     # ... and the deck root above the lessons ("Lessons"), so studying it keeps that order too.
     for p in list(parents):
-        root = _parent_id(col, p)
-        if root is not None and col.decks.name_if_exists(DeckId(root)) == config.deck_root:
+        root = index.parent(p)
+        if root is not None and index.names.get(root) == config.deck_root:
             parents.add(root)
     order_preset = _find_preset(known, "order", ORDER_PRESET_NAME, configs)
     order_dirty = order_preset is not None and _set_order_fields(order_preset)
     for parent in sorted(parents):
-        current = _deck_conf_id(col, parent)
+        current = index.conf(parent)
         if current is None:
             continue
         if order_preset is not None and current == order_preset.id:
