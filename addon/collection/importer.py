@@ -41,7 +41,7 @@ from anki.notes import Note, NoteId
 from ..config import Config
 from ..lesson.errors import LessonError
 from ..lesson.model import Card, Lesson
-from ..lesson.parse import parse_text
+from ..lesson.parse import parse_text, read_lesson_file
 from ..lesson.render import render_markdown
 from . import naming, review_filter, scheduling
 from .decks import DeckEdits
@@ -1194,29 +1194,12 @@ def _schedule(
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of each file, read when asked for (see :func:`plan_files`)."""
     for p in paths:
-        name = os.fspath(p)
-        try:
-            with open(name, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            raise LessonError(
-                name, 0, f"cannot read the file ({e.strerror or e}); check the path"
-            ) from e
-        yield name, data
+        yield read_lesson_file(p)
 
 
 def read_files(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, bytes]]:
-    out = []
-    for p in paths:
-        name = os.fspath(p)
-        try:
-            with open(name, "rb") as f:
-                out.append((name, f.read()))
-        except OSError as e:
-            raise LessonError(
-                name, 0, f"cannot read the file ({e.strerror or e}); check the path"
-            ) from e
-    return out
+    """(name, bytes) of each file, all read now (LessonError for the first unreadable one)."""
+    return [read_lesson_file(p) for p in paths]
 
 
 def import_lessons(

@@ -1100,15 +1100,20 @@ def _parse(data: str | bytes, file: str, render: bool = True) -> Lesson:
     )
 
 
-def parse_file(path: str | os.PathLike[str], render: bool = True) -> Lesson:
-    """Read and parse a lesson file (bytes, so a non-UTF-8 file gets a line number).
-    ``render``: as for :func:`parse_text`."""
+def read_lesson_file(path: str | os.PathLike[str]) -> tuple[str, bytes]:
+    """(name, bytes) of a lesson file; LessonError (line 1) when it cannot be read."""
     name = os.fspath(path)
     try:
         with open(name, "rb") as f:
-            data = f.read()
+            return name, f.read()
     except OSError as e:
         raise LessonError(
             name, 1, f"cannot read the file ({e.strerror or e}); check the path"
         ) from None
+
+
+def parse_file(path: str | os.PathLike[str], render: bool = True) -> Lesson:
+    """Read and parse a lesson file (bytes, so a non-UTF-8 file gets a line number).
+    ``render``: as for :func:`parse_text`."""
+    name, data = read_lesson_file(path)
     return parse_text(data, name, render)
