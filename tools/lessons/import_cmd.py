@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         for name in args.files:  # refuse before the collection is opened (or created)
             if not os.path.isfile(name) or not os.access(name, os.R_OK):
                 raise LessonError(
-                    name, 0, "cannot read the file (no such file, or not readable); check the path"
+                    name, 1, "cannot read the file (no such file, or not readable); check the path"
                 )
         files = iter_files(args.files)  # read one by one while planning: less memory
     except (ConfigError, ValueError) as e:
