@@ -111,8 +111,13 @@ def _h(*parts: object) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
+def key_for_identity(identity: str) -> str:
+    """The 8-character key of a lesson identity (in its notes' GUIDs and import state)."""
+    return hashlib.sha1(identity.encode("utf-8")).hexdigest()[:8]
+
+
 def lesson_key(lesson: Lesson) -> str:
-    return hashlib.sha1(lesson.identity.encode("utf-8")).hexdigest()[:8]
+    return key_for_identity(lesson.identity)
 
 
 def guid_prefix(key: str) -> str:

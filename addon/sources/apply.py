@@ -15,13 +15,12 @@ reviews). A renamed file is the same lesson: identity comes from its Source head
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from typing import Any
 
 from anki.collection import Collection, OpChanges
 
-from ..collection.importer import apply_plan, plan_import
+from ..collection.importer import apply_plan, key_for_identity, plan_import
 from ..collection.plan import ImportPlan, ImportResult
 from ..config import Config
 from ..lesson.errors import LessonError
@@ -29,11 +28,6 @@ from ..lesson.model import Lesson
 from ..lesson.parse import parse_text
 from .collect import ItemResult, SourceResult, SyncReport
 from .state import load_state, save_state
-
-
-def key_for_identity(identity: str) -> str:
-    """The importer's lesson key (``importer.lesson_key``) from a lesson identity string."""
-    return hashlib.sha1(identity.encode("utf-8")).hexdigest()[:8]
 
 
 def _present_keys(col: Collection) -> set[str]:

@@ -34,7 +34,9 @@ def replace_in_card(text: str, number: int, old: str, new: str) -> str:
     return text[:start] + body.replace(old, new, 1) + text[end:]
 
 
-def new_card(number: int, difficulty: str, question: str, answer: str, critical: bool = False) -> str:
+def new_card(
+    number: int, difficulty: str, question: str, answer: str, critical: bool = False
+) -> str:
     flag = "Yes - added later" if critical else "No"
     return (
         f"### Card {number} | {difficulty}\n"

@@ -44,7 +44,9 @@ def test_refused_file_exit_2_and_collection_untouched(tmp_path: Path, lesson4_pa
     assert run_cli("import", str(lesson4_path), "--collection", str(colpath)).returncode == 0
     before = colpath.read_bytes()
     bad = tmp_path / "Lesson_8.md"
-    bad.write_text("# Flashcard Set: Lesson 8 - Nothing here\n\nNo cards at all.\n", encoding="utf-8")
+    bad.write_text(
+        "# Flashcard Set: Lesson 8 - Nothing here\n\nNo cards at all.\n", encoding="utf-8"
+    )
     out = run_cli("import", str(lesson4_path), str(bad), "--collection", str(colpath), "--json")
     assert out.returncode == 2
     assert out.stdout == ""
@@ -69,7 +71,9 @@ def test_collection_open_in_anki_gives_a_clear_message(tmp_path: Path, lesson4_p
     assert "close Anki" in out.stderr
 
 
-def test_apkg_imports_into_fresh_collection_with_ankis_importer(tmp_path: Path, lesson4_path: Path) -> None:
+def test_apkg_imports_into_fresh_collection_with_ankis_importer(
+    tmp_path: Path, lesson4_path: Path
+) -> None:
     apkg = tmp_path / "lesson4.apkg"
     out = run_cli("apkg", str(lesson4_path), "-o", str(apkg))
     assert out.returncode == 0, out.stderr

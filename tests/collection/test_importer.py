@@ -22,7 +22,9 @@ CONFIG = Config.from_dict()
 NO_HOLDS = Config.from_dict({"hold_until_mastered": False})
 
 
-def do_import(col: Collection, *texts: tuple[str, str], config: Config = CONFIG) -> importer.ImportResult:
+def do_import(
+    col: Collection, *texts: tuple[str, str], config: Config = CONFIG
+) -> importer.ImportResult:
     files = [(name, text.encode("utf-8")) for name, text in texts]
     return importer.import_files(col, files, config)
 
@@ -50,7 +52,9 @@ def answer_all_good(col: Collection) -> None:
         card = col.get_card(qc.card.id)
         card.start_timer()
         states = qc.states
-        col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
+        col.sched.answer_card(
+            col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD)
+        )
 
 
 def test_first_import_builds_notes_tags_and_decks(col: Collection, lesson4_text: str) -> None:
@@ -136,7 +140,9 @@ def test_reimport_keeps_every_review_on_its_question(col: Collection, lesson4_te
         for rid, cid in col.db.all("select id, cid from revlog")
     }
     assert len(reviews_before) >= 5
-    fronts_before = {int(col.get_note(n)["Card"]): col.get_note(n)["Front"] for n in notes_by_card(col).values()}
+    fronts_before = {
+        int(col.get_note(n)["Card"]): col.get_note(n)["Front"] for n in notes_by_card(col).values()
+    }
     sched_before = {
         col.get_card(cid).note()["Front"]: (c_ivl, c_due, c_type)
         for cid, c_ivl, c_due, c_type in col.db.all("select id, ivl, due, type from cards")
@@ -148,12 +154,22 @@ def test_reimport_keeps_every_review_on_its_question(col: Collection, lesson4_te
     edited = lv.insert_card_before(
         edited,
         3,
-        lv.new_card(2, "Easy", "What does layer normalization normalize over?", "The feature dimension of each token."),
+        lv.new_card(
+            2,
+            "Easy",
+            "What does layer normalization normalize over?",
+            "The feature dimension of each token.",
+        ),
     )
-    edited = lv.replace_in_card(edited, 4, "**Recommendation: ALiBi**", "**Recommendation: ALiBi (revised)**")
+    edited = lv.replace_in_card(
+        edited, 4, "**Recommendation: ALiBi**", "**Recommendation: ALiBi (revised)**"
+    )
     edited = lv.remove_card(edited, 5)
     edited = lv.append_card(
-        edited, lv.new_card(7, "Hard", "Why do residual connections help deep transformers train?", "Gradient flow.")
+        edited,
+        lv.new_card(
+            7, "Hard", "Why do residual connections help deep transformers train?", "Gradient flow."
+        ),
     )
     result = do_import(col, ("Lesson_4.md", edited), config=NO_HOLDS)
     assert result.added == 2
@@ -163,7 +179,8 @@ def test_reimport_keeps_every_review_on_its_question(col: Collection, lesson4_te
 
     # Every review is still there, on a note with the same question as before.
     reviews_after = {
-        rid: col.get_card(cid).note()["Front"] for rid, cid in col.db.all("select id, cid from revlog")
+        rid: col.get_card(cid).note()["Front"]
+        for rid, cid in col.db.all("select id, cid from revlog")
     }
     assert reviews_after == reviews_before
     # Every card kept its schedule, the changed and the renumbered ones too.
@@ -229,7 +246,9 @@ def test_user_edit_is_kept_and_reported(col: Collection, lesson4_text: str) -> N
     assert "My own mnemonic" in col.get_note(nid)["Back"]
 
     # on_conflict = overwrite: the file wins.
-    result = do_import(col, ("Lesson_4.md", edited), config=Config.from_dict({"on_conflict": "overwrite"}))
+    result = do_import(
+        col, ("Lesson_4.md", edited), config=Config.from_dict({"on_conflict": "overwrite"})
+    )
     assert result.updated == 1 and not result.conflicts
     back = col.get_note(nid)["Back"]
     assert "My own mnemonic" not in back and "8 to 64 heads" in back
@@ -271,7 +290,9 @@ def test_two_files_of_one_lesson_are_refused(col: Collection, lesson4_text: str)
     assert col.note_count() == 0
 
 
-def test_unchanged_fast_path_uses_the_cache(col: Collection, lesson4_text: str, tmp_path: Path) -> None:
+def test_unchanged_fast_path_uses_the_cache(
+    col: Collection, lesson4_text: str, tmp_path: Path
+) -> None:
     cache = tmp_path / "cache.json"
     files = [("Lesson_4.md", lesson4_text.encode())]
     importer.import_files(col, files, CONFIG, cache_path=cache)

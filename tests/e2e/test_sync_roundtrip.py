@@ -23,7 +23,9 @@ from addon.sources.collect import SyncReport, collect
 from tests.sources.conftest import lesson_text, write
 
 # The harness (fixture ``sync_server`` with ``.sync(col)``) comes from tests/support/syncserver.py.
-sync_server = pytest.importorskip("tests.support.syncserver", reason="sync server harness not there yet").sync_server
+sync_server = pytest.importorskip(
+    "tests.support.syncserver", reason="sync server harness not there yet"
+).sync_server
 
 pytestmark = pytest.mark.e2e
 
@@ -98,7 +100,9 @@ def review_some(col: Collection, n: int) -> list[int]:
 
 def revlog_count(col: Collection, cids: list[int]) -> int:
     assert col.db is not None
-    return int(col.db.scalar(f"select count() from revlog where cid in ({','.join(map(str, cids))})"))
+    return int(
+        col.db.scalar(f"select count() from revlog where cid in ({','.join(map(str, cids))})")
+    )
 
 
 def test_lessons_reach_the_phone_and_reviews_come_back(
@@ -126,7 +130,9 @@ def test_lessons_reach_the_phone_and_reviews_come_back(
     hard = want["presets"][f"{LESSON_DECK}::Hard"]  # type: ignore[index]
     assert easy[1:] == (1, 2500) and hard[1:] == (7, 1500)  # initial interval, starting ease
     critical = phone.decks.by_name(config.critical_deck)
-    assert critical is not None and critical["dyn"], "the critical filter deck did not reach the phone"
+    assert critical is not None and critical["dyn"], (
+        "the critical filter deck did not reach the phone"
+    )
 
     # Reviews on the phone sync back to the desktop.
     reviewed = review_some(phone, 2)
@@ -134,10 +140,14 @@ def test_lessons_reach_the_phone_and_reviews_come_back(
     sync_server.sync(desktop)
     assert revlog_count(desktop, reviewed) == 2
     phone_cards = {cid: (phone.get_card(cid).ivl, phone.get_card(cid).type) for cid in reviewed}
-    assert {cid: (desktop.get_card(cid).ivl, desktop.get_card(cid).type) for cid in reviewed} == phone_cards
+    assert {
+        cid: (desktop.get_card(cid).ivl, desktop.get_card(cid).type) for cid in reviewed
+    } == phone_cards
 
     # A later edit to the lesson file, synced on the desktop, reaches the phone; reviews kept.
-    lesson.write_text(lesson.read_text(encoding="utf-8").replace(EDIT_FROM, EDIT_TO), encoding="utf-8")
+    lesson.write_text(
+        lesson.read_text(encoding="utf-8").replace(EDIT_FROM, EDIT_TO), encoding="utf-8"
+    )
     report = sync_sources(desktop, folder, state, config)
     assert report.sources[0].status == "fetched"
     sync_server.sync(desktop)
@@ -147,5 +157,7 @@ def test_lessons_reach_the_phone_and_reviews_come_back(
     assert not phone.find_notes(f'"Front:*{EDIT_FROM}*"')
     assert phone.note_count() == 5
     assert revlog_count(phone, reviewed) == 2
-    assert {cid: (phone.get_card(cid).ivl, phone.get_card(cid).type) for cid in reviewed} == phone_cards
+    assert {
+        cid: (phone.get_card(cid).ivl, phone.get_card(cid).type) for cid in reviewed
+    } == phone_cards
     assert snapshot(phone) == snapshot(desktop)

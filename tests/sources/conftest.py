@@ -59,7 +59,9 @@ class LessonServer:
                 if route.delay:
                     time.sleep(route.delay)
                 if route.location is not None:
-                    self.send_response(route.status if route.status in (301, 302, 307, 308) else 302)
+                    self.send_response(
+                        route.status if route.status in (301, 302, 307, 308) else 302
+                    )
                     self.send_header("Location", route.location)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
@@ -87,7 +89,11 @@ class LessonServer:
                 if route.last_modified:
                     self.send_header("Last-Modified", route.last_modified)
                 if route.send_length:
-                    n = route.content_length if route.content_length is not None else len(route.body)
+                    n = (
+                        route.content_length
+                        if route.content_length is not None
+                        else len(route.body)
+                    )
                     self.send_header("Content-Length", str(n))
                 for k, v in route.headers.items():
                     self.send_header(k, v)

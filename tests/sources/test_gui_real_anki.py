@@ -141,7 +141,9 @@ def run_anki(tmp_path: Path, before_sync: bool) -> dict:
         text=True,
         timeout=180,
     )
-    assert out.exists(), f"Anki exited {proc.returncode} without a probe result:\n{proc.stderr[-3000:]}"
+    assert out.exists(), (
+        f"Anki exited {proc.returncode} without a probe result:\n{proc.stderr[-3000:]}"
+    )
     record: dict = json.loads(out.read_text(encoding="utf-8"))
     assert record["errors"] == [], record["errors"]
     return record
@@ -158,7 +160,9 @@ def test_real_anki_syncs_on_open_and_before_ankis_sync(tmp_path: Path) -> None:
     assert record["at_sync_notes"] == 5
     assert record["sync_running_flag"] is False
     # and the state lives in the add-on's user_files, one file per profile
-    assert (tmp_path / "base" / "addons21" / PKG / "user_files" / "lesson-sources-test.json").is_file()
+    assert (
+        tmp_path / "base" / "addons21" / PKG / "user_files" / "lesson-sources-test.json"
+    ).is_file()
 
 
 @pytest.mark.e2e

@@ -8,11 +8,9 @@ from pathlib import Path
 
 from anki.collection import Collection
 
-from addon.collection.importer import lesson_key
 from addon.config import Config, SourceSpec
-from addon.lesson.parse import parse_text
 from addon.sources import collect
-from addon.sources.apply import apply, key_for_identity
+from addon.sources.apply import apply
 from addon.sources.collect import SyncReport
 from addon.sources.state import state_path
 
@@ -29,11 +27,6 @@ def statuses(report: SyncReport) -> dict[str, str]:
     return {Path(i.name).name: i.status for s in report.sources for i in s.items}
 
 
-def test_key_for_identity_matches_the_importer(lesson4_text: str) -> None:
-    lesson = parse_text(lesson4_text, "Lesson_4.md")
-    assert key_for_identity(lesson.identity) == lesson_key(lesson)
-
-
 def test_folder_changed_added_removed_renamed(col: Collection, tmp_path: Path, cfg: Config) -> None:
     folder = tmp_path / "Lessons"
     state = tmp_path / "state"
@@ -46,7 +39,11 @@ def test_folder_changed_added_removed_renamed(col: Collection, tmp_path: Path, c
 
     report = sync(col, spec, state, cfg)
     assert report.ok, report.lines()
-    assert statuses(report) == {"Lesson_4.md": "fetched", "Lesson_5.md": "fetched", "README.md": "skipped"}
+    assert statuses(report) == {
+        "Lesson_4.md": "fetched",
+        "Lesson_5.md": "fetched",
+        "README.md": "skipped",
+    }
     assert col.note_count() == 10
 
     # nothing changed: nothing parsed, nothing written
@@ -157,7 +154,9 @@ def test_single_file_too_big(col: Collection, tmp_path: Path) -> None:
     assert col.note_count() == 0
 
 
-def test_config_change_reimports_unchanged_files(col: Collection, tmp_path: Path, cfg: Config) -> None:
+def test_config_change_reimports_unchanged_files(
+    col: Collection, tmp_path: Path, cfg: Config
+) -> None:
     folder = tmp_path / "Lessons"
     write(folder / "Lesson_4.md", lesson_text())
     sync(col, [SourceSpec(str(folder))], tmp_path / "state", cfg)

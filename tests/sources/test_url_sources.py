@@ -67,7 +67,9 @@ def test_index_lists_lessons_relative_and_absolute(
     abs5 = server.serve("/other/Lesson_5.md", lesson_text(5, "Diffusion"))
     entries = ["Lesson_4.md", abs5]
     body = (
-        "# lesson index\n\n" + "\n".join(entries) + "\n" if style == "lines" else json.dumps(entries)
+        "# lesson index\n\n" + "\n".join(entries) + "\n"
+        if style == "lines"
+        else json.dumps(entries)
     )
     index = server.serve("/lessons/index.txt", body)
     report, result = sync(col, [SourceSpec(index)], tmp_path, cfg)
@@ -75,7 +77,9 @@ def test_index_lists_lessons_relative_and_absolute(
     assert s.kind == "index" and s.status == "fetched", s.line()
     assert [i.status for i in s.items] == ["fetched", "fetched"]
     assert result.added == 10
-    assert {"Lessons::Lesson 04 - Transformers", "Lessons::Lesson 05 - Diffusion"} <= lesson_decks(col)
+    assert {"Lessons::Lesson 04 - Transformers", "Lessons::Lesson 05 - Diffusion"} <= lesson_decks(
+        col
+    )
 
     # Unchanged: index and both lessons answer 304; no body is read anywhere.
     server.reset_counts()
@@ -121,7 +125,10 @@ FAILURES = {
     "too big (streamed)": ({"body": b"x" * 3_000_000, "send_length": False}, "too big"),
     "redirect loop": (dict(location="/bad.md"), "too many redirects"),
     "redirect to plain http": (dict(location="http://example.com/Lesson_5.md"), "refused"),
-    "refused by the parser": ({"body": "# Flashcard Set: Lesson 5 - Empty\n\nno cards\n"}, "no flashcards"),
+    "refused by the parser": (
+        {"body": "# Flashcard Set: Lesson 5 - Empty\n\nno cards\n"},
+        "no flashcards",
+    ),
 }
 
 
@@ -213,7 +220,9 @@ def test_force_reimports_from_a_304(
     assert result.unchanged == 5 and result.updated == 0
 
 
-def test_deck_root_per_source(server: LessonServer, col: Collection, tmp_path: Path, cfg: Config) -> None:
+def test_deck_root_per_source(
+    server: LessonServer, col: Collection, tmp_path: Path, cfg: Config
+) -> None:
     a = server.serve("/Lesson_4.md", lesson_text())
     b = server.serve("/Lesson_5.md", lesson_text(5, "Diffusion"))
     report, result = sync(col, [SourceSpec(a), SourceSpec(b, "Course B")], tmp_path, cfg)
