@@ -10,13 +10,15 @@ Layout (version 1)::
      "sources": {
         "<source key>": {
             "fp": "<config fingerprint>",
-            "index": {"etag": ..., "last_modified": ..., "text": ...},      # URL indexes only
+            "top": {"etag": ..., "last_modified": ..., "text": ..., "kind": ...},  # URL sources
             "items": {"<file path or URL>": {
                 "sha1": ..., "identity": ..., "label": ...,
-                "etag": ..., "last_modified": ..., "text": ...}}}}}           # text: URLs only
+                "etag": ..., "last_modified": ..., "text": ...}}}}}  # etag...: URLs only
 
-``text`` is the last good body of a URL, so that a 304 can still be imported (after a forced
-sync, or when the collection lost the notes, e.g. another profile or a full download).
+``top`` is the source URL itself (a lesson file or an index; ``kind`` says which) with its
+last good body; an item's ``text`` is kept for the lesson files an index lists. Both let a 304
+still be imported (after a forced sync, or when the collection lost the notes, e.g. another
+profile or a full download).
 """
 
 from __future__ import annotations
