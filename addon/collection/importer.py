@@ -814,6 +814,8 @@ def apply_plan(
 
 # Notes per bulk add: bounds the memory of one JSON document (and of Anki's copy of it).
 ADD_CHUNK = 250
+# Batches rendered ahead of the worker (about 1.3 MB of JSON each).
+MAX_QUEUED = 2
 
 
 def _lesson_order(t: _Target) -> tuple[int, int]:
@@ -882,15 +884,14 @@ def _apply(
         if foreign:
             yield foreign
 
-    # Rendering is Python; Anki's bulk add and deck creation run in Rust without the GIL. One
-    # worker thread does the collection's work in order (first the new decks, on their presets
-    # and with their descriptions, then the notes batch by batch) while this thread renders the
-    # next batches; the collection is only ever used by that one thread meanwhile.
+    # The new decks are created first, on their presets and with their descriptions. Then
+    # rendering (Python) overlaps Anki's bulk add (Rust, without the GIL): a worker thread adds
+    # each batch of notes while this thread renders the next; the collection is only ever used
+    # by one thread at a time.
     decks = _Decks(col)
     new_decks = _new_decks(lessons, decks, config)
-    # A thread waiting for the GIL gets it only every switch interval (5 ms by default): the
-    # worker makes one backend call per new deck, so it would wait 5 ms after each while this
-    # thread renders. A short interval for the duration keeps both busy.
+    # A thread waiting for the GIL gets it only every switch interval (5 ms by default): a
+    # short interval for the duration lets the worker go on as soon as Anki returns.
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, 0.0001))
     try:
@@ -981,8 +982,8 @@ def _add_in_background(
     batches: Iterator[list[dict[str, Any]]],
     checkpoint: Callable[[], None],
 ) -> None:
-    """Create the new decks, then add the batches of notes, in a worker thread (in that order)
-    while this thread builds the next batches. The first failure stops the rest and is raised."""
+    """Create the new decks (here), then add the batches of notes in a worker thread while this
+    thread builds the next batches. The first failure stops the rest and is raised."""
     failed = threading.Event()
 
     def guarded(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
@@ -998,19 +999,16 @@ def _add_in_background(
 
         return task
 
+    # The new decks first, here: one small backend call per deck, which a thread competing for
+    # the GIL would make slower (measured), while the few large note batches overlap well.
+    scheduling.prepare_new_decks(col, config, new_decks, checkpoint)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-flashcards") as pool:
         outstanding: deque[Future[None]] = deque()
         try:
-            if new_decks:
-                outstanding.append(
-                    pool.submit(
-                        guarded(scheduling.prepare_new_decks, col, config, new_decks, checkpoint)
-                    )
-                )
             for batch in batches:
                 data = _foreign_json(nt, batch)
                 outstanding.append(pool.submit(guarded(_add_foreign_notes, col, data, len(batch))))
-                while len(outstanding) > 2:  # at most a few batches in memory
+                while len(outstanding) > MAX_QUEUED:  # bounded memory
                     outstanding.popleft().result()
             while outstanding:
                 outstanding.popleft().result()

@@ -328,20 +328,26 @@ def _set_schedule_fields(conf: DeckConfig, ivl: int, mult: float, retention: flo
 
 
 class _DeckIndex:
-    """Every deck's name and preset, read once (a backend call per deck adds up over thousands)."""
+    """Every deck's name read once (a backend call per deck adds up over thousands); a deck's
+    preset read when first asked for (reading every deck at once would hold all descriptions)."""
 
     def __init__(self, col: Collection) -> None:
+        self.col = col
         self.names: dict[int, str] = {}
         self.ids: dict[str, int] = {}
-        self.confs: dict[int, int | None] = {}  # None: a filtered deck
-        for deck in col.decks.all():
-            did = int(deck["id"])
-            self.names[did] = deck["name"]
-            self.ids[deck["name"].casefold()] = did
-            self.confs[did] = None if deck.get("dyn") else int(deck.get("conf", _DEFAULT_PRESET_ID))
+        self.confs: dict[int, int | None] = {}  # None: a filtered deck, or gone
+        for d in col.decks.all_names_and_ids():
+            self.names[int(d.id)] = d.name
+            self.ids[d.name.casefold()] = int(d.id)
 
     def conf(self, deck_id: int) -> int | None:
-        return self.confs.get(int(deck_id))
+        did = int(deck_id)
+        if did not in self.confs:
+            deck = self.col.decks.get(DeckId(did), default=False)
+            self.confs[did] = (
+                None if not deck or deck.get("dyn") else int(deck.get("conf", _DEFAULT_PRESET_ID))
+            )
+        return self.confs[did]
 
     def parent(self, deck_id: int) -> int | None:
         name = self.names.get(int(deck_id))
