@@ -610,6 +610,13 @@ class _Parser:
         expected position, else by content anywhere, else by position. Linear in practice."""
         by_number = {c.number: c for c in cards}
         token_cache: dict[int, set[str]] = {}
+        snippet_cache: dict[int, str] = {}
+
+        def card_snippet(ci: int) -> str:
+            t = snippet_cache.get(ci)
+            if t is None:
+                t = snippet_cache[ci] = _snippet(cards[ci].front_md)
+            return t
 
         def card_tokens(ci: int) -> set[str]:
             t = token_cache.get(ci)
@@ -643,6 +650,24 @@ class _Parser:
             leftovers: list[tuple[int, ExportRow, set[str]]] = []
             expected = 0
             for pos, r in pending:
+                # The usual case first: the row starts like the card expected here (no tokens).
+                rs = _snippet(r.front)
+                if len(rs) >= _MIN_SNIPPET:
+                    hit = next(
+                        (
+                            ci
+                            for ci in (expected, expected + 1)
+                            if 0 <= ci < len(cards)
+                            and cards[ci].number not in taken
+                            and _same_start(rs, card_snippet(ci))
+                        ),
+                        None,
+                    )
+                    if hit is not None:
+                        r.card_number = cards[hit].number
+                        taken.add(r.card_number)
+                        expected = hit + 1
+                        continue
                 rt = _tokens(r.front)
                 best: tuple[float, int] | None = None
                 for ci in dict.fromkeys((expected, expected + 1, expected + 2, expected - 1, pos)):
@@ -895,6 +920,21 @@ def _multiplier(text: str) -> float | None:
     if value <= 0 or value > _MAX_MULTIPLIER:
         return None
     return value
+
+
+_SNIPPET_MARKS = re.compile(r"[*_`#>\"'|\\]+")
+_MIN_SNIPPET = 16
+
+
+def _snippet(text: str) -> str:
+    """The start of a text, lower case, without markdown marks or quotes, spaces collapsed."""
+    return " ".join(_SNIPPET_MARKS.sub(" ", text[:240].lower()).split())[:80]
+
+
+def _same_start(a: str, b: str) -> bool:
+    """One snippet starts the other and they share at least _MIN_SNIPPET characters."""
+    n = min(len(a), len(b))
+    return n >= _MIN_SNIPPET and a[:n] == b[:n]
 
 
 def _tokens(text: str) -> set[str]:
