@@ -873,10 +873,9 @@ def _apply(
                         "deck": t.deck_name,
                     }
                 )
-                # Written: keep neither the HTML nor the markdown (a plan is applied once), so
-                # the memory goes back to the heap while Anki stores the notes.
+                # Written: do not keep the HTML. (The markdown stays: after a failure the
+                # dialog plans again from the same lessons.)
                 t.drop_fields()
-                t.card.front_md = t.card.back_md = ""
                 if len(foreign) >= ADD_CHUNK:
                     yield foreign
                     foreign = []
@@ -1051,7 +1050,7 @@ def _new_decks(
     for lp in lessons:
         if "::" in lp.deck_name:
             root = lp.deck_name.rsplit("::", 1)[0]
-            if root == config.deck_root and missing(root):
+            if root == naming.deck_root_name(config) and missing(root):
                 out.append(scheduling.NewDeck(root, None))
         if missing(lp.deck_name):
             out.append(scheduling.NewDeck(lp.deck_name, None, _initial_description(lp, config)))

@@ -19,9 +19,19 @@ def slug(text: str) -> str:
 
 def clean_deck_part(text: str) -> str:
     """A deck name component: no '::' (it would nest), no control characters, single spaces."""
-    text = text.replace("::", ":").replace('"', "'")
+    text = unicodedata.normalize("NFC", text).replace("::", ":").replace('"', "'")
     text = "".join(ch for ch in text if ch.isprintable())
     return " ".join(text.split()) or "Untitled"
+
+
+def normalize_deck_name(name: str) -> str:
+    """A deck name as Anki stores it (NFC, no control characters, each component trimmed, an
+    empty one named "blank"), so that names compare equal to the ones Anki reads back."""
+    parts = []
+    for part in unicodedata.normalize("NFC", name).split("::"):
+        part = "".join(ch for ch in part if ch.isprintable() or ch == " ").strip()
+        parts.append(part or "blank")
+    return "::".join(parts)
 
 
 def lesson_label(lesson: Lesson) -> str:
@@ -33,9 +43,12 @@ def lesson_label(lesson: Lesson) -> str:
     return f"{head} - {title}" if title else head
 
 
+def deck_root_name(config: Config, deck_root: str | None = None) -> str:
+    return normalize_deck_name((deck_root or config.deck_root).strip().strip(":"))
+
+
 def lesson_deck_name(lesson: Lesson, config: Config, deck_root: str | None = None) -> str:
-    root = (deck_root or config.deck_root).strip().strip(":")
-    return f"{root}::{lesson_label(lesson)}"
+    return normalize_deck_name(f"{deck_root_name(config, deck_root)}::{lesson_label(lesson)}")
 
 
 def lesson_tag_part(lesson: Lesson) -> str:

@@ -53,7 +53,7 @@ from ..config import Config
 from ..lesson.model import Lesson
 from . import naming
 from .decks import DeckEdits
-from .undo import noop
+from .undo import UndoStep, noop
 
 PRESET_PREFIX = "Lesson Flashcards · "
 ORDER_PRESET_NAME = PRESET_PREFIX + "lesson order"
@@ -98,7 +98,7 @@ def fsrs_enabled(col: Collection) -> bool:
 
 
 def preset_name(initial_interval_days: int, multiplier: float) -> str:
-    return f"{PRESET_PREFIX}{initial_interval_days}d × {multiplier:.1f}".rstrip()
+    return f"{PRESET_PREFIX}{initial_interval_days}d × {_mult_label(multiplier)}"
 
 
 def _mult_label(multiplier: float) -> str:
@@ -439,7 +439,7 @@ def configure_decks(
     # ... and the deck root above the lessons ("Lessons"), so studying it keeps that order too.
     for p in list(parents):
         root = index.parent(p)
-        if root is not None and index.names.get(root) == config.deck_root:
+        if root is not None and index.names.get(root) == naming.deck_root_name(config):
             parents.add(root)
     order_preset = _find_preset(known, "order", ORDER_PRESET_NAME, configs)
     order_dirty = order_preset is not None and _set_order_fields(order_preset)
@@ -902,7 +902,7 @@ def update_holds(
     return messages
 
 
-def release_holds(col: Collection, config: Config) -> int:
+def release_holds(col: Collection, config: Config, checkpoint: Callable[[], None] = noop) -> int:
     """Unsuspend the held cards whose prerequisites are now mastered (all of them when
     ``hold_until_mastered`` is off) and refresh the deck descriptions. Holds nothing new (that
     happens at import). -> number of cards released."""
@@ -915,14 +915,19 @@ def release_holds(col: Collection, config: Config) -> int:
     for identity, entry in zip(identities, entries, strict=True):
         holds[identity] = entry
     _save_holds(col, holds, before)
-    edits.flush(col)
+    checkpoint()
+    edits.flush(col, checkpoint)
     return sum(n for _held, n, _waiting in results)
 
 
 def release_holds_op(col: Collection, config: Config) -> OpChangesWithCount:
     """:func:`release_holds` as one undo step, for ``CollectionOp`` in the GUI."""
-    pos = col.add_custom_undo_entry(RELEASE_UNDO_NAME)
-    count = release_holds(col, config)
-    out = OpChangesWithCount(count=count)
-    out.changes.CopyFrom(col.merge_undo_entries(pos))
+    step = UndoStep(col, RELEASE_UNDO_NAME)
+    try:
+        count = release_holds(col, config, step.checkpoint)
+        out = OpChangesWithCount(count=count)
+        out.changes.CopyFrom(step.finish())
+    except BaseException:
+        step.roll_back()
+        raise
     return out

@@ -310,3 +310,16 @@ def test_unchanged_fast_path_uses_the_cache(
     plan = importer.plan_files(col, files, CONFIG, cache_path=cache)
     assert plan.lessons[0].lesson is not None
     assert plan.count("unchanged") == 5
+
+
+def test_deck_names_as_anki_stores_them(col: Collection, lesson4_text: str) -> None:
+    """A deck root with spaces around '::' and a title in decomposed Unicode: Anki stores the
+    names normalized; re-importing finds those decks instead of creating "name+" copies."""
+    config = Config.from_dict({"deck_root": "Study :: Lessons "})
+    text = lesson4_text.replace("Transformers", "Transforme\u0301rs", 1)
+    do_import(col, ("Lesson_4.md", text), config=config)
+    names = sorted(d.name for d in col.decks.all_names_and_ids())
+    do_import(col, ("Lesson_4.md", text + "\n"), config=config)  # changed bytes: planned again
+    assert sorted(d.name for d in col.decks.all_names_and_ids()) == names
+    assert "Study::Lessons::Lesson 04 - Transform\u00e9rs::Easy" in names
+    assert not any(n.endswith("+") for n in names)

@@ -587,3 +587,31 @@ def test_card_that_no_longer_waits_in_the_file_is_released_on_reimport(
     assert state(col, 3) == (False, False) and state(col, 5) == (True, True)
     assert any("1 waiting card released" in m for m in result.messages), result.messages
     assert "Card 3" not in waiting_block(col)
+
+
+def test_releasing_many_lessons_is_one_undo_step(col: Collection, lesson4_text: str) -> None:
+    """40 lessons with waiting cards, holds switched off: every waiting card is released and
+    every lesson deck's waiting note removed in one Edit > Undo step (Anki keeps 30 operations)."""
+    files = [
+        (
+            f"Lesson_{n}.md",
+            lesson4_text.replace("Lesson 4 - Transformers", f"Lesson {n} - Topic {n}").encode(),
+        )
+        for n in range(1, 41)
+    ]
+    files = [
+        (name, data.replace(b"**Source:**", b"**Source:** x" + name.encode() + b" ", 1))
+        for name, data in files
+    ]
+    importer.import_files(col, files, CONFIG)
+    waiting = col.find_cards('"tag:lessons::waiting"')
+    assert len(waiting) == 80 and all(
+        col.get_card(c).queue == QUEUE_TYPE_SUSPENDED for c in waiting
+    )
+    out = scheduling.release_holds_op(col, NO_HOLDS)
+    assert out.count == 80
+    assert col.find_cards('"tag:lessons::waiting"') == [] and col.find_cards("is:suspended") == []
+    assert not any("Waiting cards" in (d["desc"] or "") for d in col.decks.all())
+    assert col.undo_status().undo == scheduling.RELEASE_UNDO_NAME
+    col.undo()
+    assert sorted(col.find_cards('"tag:lessons::waiting"')) == sorted(waiting)
