@@ -215,7 +215,8 @@ def prepare_new_decks(
             diffs_by_pair.setdefault(pair, set()).add(nd.schedule.difficulty.lower())
     known = _presets(col)
     info, configs = _all_configs(col, _DEFAULT_DECK_ID)
-    default_conf = configs.get(info.current_deck.config_id) if info.current_deck else None
+    # (a Default deck pointing at a missing preset is on preset 1 as far as Anki is concerned)
+    default_conf = configs.get(info.current_deck.config_id) or configs.get(_DEFAULT_PRESET_ID)
     to_save: list[DeckConfig] = []
     chosen: dict[Any, DeckConfig] = {}
     for pair, diffs in diffs_by_pair.items():
