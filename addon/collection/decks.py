@@ -31,9 +31,6 @@ class DeckEdits:
 
         self.add(deck_id, edit)
 
-    def __len__(self) -> int:
-        return len(self._edits)
-
     def flush(self, col: Collection, checkpoint: Callable[[], None] = noop) -> int:
         """Apply the queued edits (normal decks only); save the decks that changed. -> saved."""
         saved = 0

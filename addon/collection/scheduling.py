@@ -184,6 +184,30 @@ def _clamped(ivl: int, mult: float) -> tuple[int, float]:
     return ivl, min(max(mult, MIN_EASE), MAX_EASE)
 
 
+def _retention(by_difficulty: Mapping[str, float], difficulties: Iterable[str]) -> float | None:
+    """Desired retention of a preset shared by these difficulties: the highest they ask for."""
+    wanted = [by_difficulty[d] for d in difficulties if d in by_difficulty]
+    return max(wanted) if wanted else None
+
+
+def _preset_for(
+    known: dict[str, int],
+    key: str,
+    name: str,
+    configs: dict[int, DeckConfig],
+    base: Callable[[], DeckConfig],
+    set_fields: Callable[[DeckConfig], bool],
+) -> tuple[DeckConfig, bool]:
+    """The add-on preset for ``key`` (found, or new from ``base()``) with ``set_fields`` applied.
+    -> (preset, whether it must be saved)."""
+    preset = _find_preset(known, key, name, configs)
+    if preset is None:
+        preset = _new_preset(base(), name)
+        set_fields(preset)
+        return preset, True
+    return preset, set_fields(preset)
+
+
 @dataclass
 class NewDeck:
     """A deck an import is about to create, with its preset and description from the start."""
@@ -219,28 +243,28 @@ def prepare_new_decks(
     default_conf = configs.get(info.current_deck.config_id) or configs.get(_DEFAULT_PRESET_ID)
     to_save: list[DeckConfig] = []
     chosen: dict[Any, DeckConfig] = {}
-    for pair, diffs in diffs_by_pair.items():
-        ivl, mult = pair
-        name = preset_name(ivl, mult)
-        wanted = [retention_by_diff[x] for x in sorted(diffs) if x in retention_by_diff]
-        retention = max(wanted) if wanted else None  # as configure_decks
-        preset = _find_preset(known, _pair_key(ivl, mult), name, configs)
-        if preset is None:
-            base = configs.get(_DEFAULT_PRESET_ID) or next(iter(configs.values()))
-            preset = _new_preset(base, name)
-            _set_schedule_fields(preset, ivl, mult, retention)
+
+    def base() -> DeckConfig:  # new decks start on Default
+        return configs.get(_DEFAULT_PRESET_ID) or next(iter(configs.values()))
+
+    for (ivl, mult), diffs in diffs_by_pair.items():
+        retention = _retention(retention_by_diff, diffs)
+        preset, dirty = _preset_for(
+            known,
+            _pair_key(ivl, mult),
+            preset_name(ivl, mult),
+            configs,
+            base,
+            functools.partial(_set_schedule_fields, ivl=ivl, mult=mult, retention=retention),
+        )
+        if dirty:
             to_save.append(preset)
-        elif _set_schedule_fields(preset, ivl, mult, retention):
-            to_save.append(preset)
-        chosen[pair] = preset
+        chosen[(ivl, mult)] = preset
     if any(nd.schedule is None for nd in new):
-        order = _find_preset(known, "order", ORDER_PRESET_NAME, configs)
-        if order is None:
-            base = configs.get(_DEFAULT_PRESET_ID) or next(iter(configs.values()))
-            order = _new_preset(base, ORDER_PRESET_NAME)
-            _set_order_fields(order)
-            to_save.append(order)
-        elif _set_order_fields(order):
+        order, dirty = _preset_for(
+            known, "order", ORDER_PRESET_NAME, configs, base, _set_order_fields
+        )
+        if dirty:
             to_save.append(order)
         chosen["order"] = order
     if to_save:
@@ -380,15 +404,12 @@ def configure_decks(
     # (interval, multiplier) -> decks, after clamping to what Anki accepts
     groups: dict[tuple[int, float], list[DeckSchedule]] = {}
     for d in decks:
-        ivl = min(max(1, int(d.initial_interval_days)), MAX_INITIAL_INTERVAL)
-        mult = round(float(d.multiplier), 2)
-        if not MIN_EASE <= mult <= MAX_EASE:
-            clamped = min(max(mult, MIN_EASE), MAX_EASE)
+        ivl, mult = _clamped(d.initial_interval_days, d.multiplier)
+        if mult != round(float(d.multiplier), 2):
             messages.append(
-                f"Multiplier {_mult_label(mult)}× is outside what Anki allows as a starting ease "
-                f"({MIN_EASE}–{MAX_EASE:g}); {_mult_label(clamped)}× is used instead."
+                f"Multiplier {_mult_label(d.multiplier)}× is outside what Anki allows as a starting "
+                f"ease ({MIN_EASE}–{MAX_EASE:g}); {_mult_label(mult)}× is used instead."
             )
-            mult = clamped
         if ivl != d.initial_interval_days:
             messages.append(
                 f"Initial interval {d.initial_interval_days} days is out of range; {ivl} is used."
@@ -406,19 +427,19 @@ def configure_decks(
         key = _pair_key(ivl, mult)
         name = preset_name(ivl, mult)
         diffs = sorted({m.difficulty.lower() for m in members})
-        wanted = [retention_by_diff[x] for x in diffs if x in retention_by_diff]
-        retention = max(wanted) if wanted else None
-        if fsrs and len(set(wanted)) > 1:
+        retention = _retention(retention_by_diff, diffs)
+        if fsrs and len({retention_by_diff[x] for x in diffs if x in retention_by_diff}) > 1:
             retention_notes.append(
                 f"{name} is shared by {', '.join(diffs)} cards; it asks for the highest retention ({retention:.0%})."
             )
-        preset = _find_preset(known, key, name, configs)
-        if preset is None:
-            preset = _new_preset(_base_for_clone(col, members[0].deck_id, configs, ours), name)
-            dirty = True
-        else:
-            dirty = False
-        dirty |= _set_schedule_fields(preset, ivl, mult, retention)
+        preset, dirty = _preset_for(
+            known,
+            key,
+            name,
+            configs,
+            functools.partial(_base_for_clone, col, members[0].deck_id, configs, ours),
+            functools.partial(_set_schedule_fields, ivl=ivl, mult=mult, retention=retention),
+        )
         for member in members:
             current = index.conf(member.deck_id)
             if current is None:
