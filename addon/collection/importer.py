@@ -14,8 +14,6 @@ Re-import is a sync, not a second copy:
 from __future__ import annotations
 
 import difflib
-import functools
-import gc
 import hashlib
 import html
 import os
@@ -28,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from anki.cards import CardId
@@ -41,7 +39,7 @@ from anki.notes import Note, NoteId
 from ..config import Config
 from ..lesson.errors import LessonError
 from ..lesson.model import Card, Lesson
-from ..lesson.parse import parse_text, read_lesson_file
+from ..lesson.parse import gc_paused, parse_text, read_lesson_file
 from ..lesson.render import render_markdown
 from . import naming, review_filter, scheduling
 from .decks import DeckEdits
@@ -51,7 +49,6 @@ from .undo import UndoStep
 
 UNDO_NAME = "Import Lessons"
 CACHE_VERSION = 2  # of the sidecar cache file (2: stats without the fields' length)
-_T = TypeVar("_T")
 STATE_TAG = "lf1"
 # Bump when what the importer writes for the same source changes (fields, tags, decks).
 IMPORT_LOGIC_VERSION = "1"
@@ -570,24 +567,7 @@ def _lesson_stats(col: Collection, nt: NotetypeDict | None) -> dict[str, tuple[i
     return {k: (n, m, size) for k, n, m, size in rows}
 
 
-def _gc_paused(fn: Callable[..., _T]) -> Callable[..., _T]:
-    """An import allocates many long-lived objects (every parsed card): the cyclic collector
-    would walk them again and again for no garbage. Paused for the call, restored after."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> _T:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return wrapper
-
-
-@_gc_paused
+@gc_paused
 def plan_files(
     col: Collection,
     files: Iterable[tuple[str, bytes]],
@@ -792,7 +772,7 @@ def _new_guid(key: str, t: _Target, taken: set[str]) -> str:
     return guid
 
 
-@_gc_paused
+@gc_paused
 def apply_plan(
     col: Collection,
     plan: ImportPlan,
