@@ -33,6 +33,7 @@ from anki.cards import CardId
 from anki.collection import Collection, OpChangesWithCount
 from anki.dbproxy import DBProxy
 from anki.decks import DeckId
+from anki.import_export_pb2 import ImportResponse
 from anki.models import NotetypeDict
 from anki.notes import Note, NoteId
 
@@ -45,7 +46,7 @@ from . import naming, review_filter, scheduling
 from .decks import DeckEdits
 from .notetype import FIELDS, ID_FIELD, ensure_notetype, find_notetype
 from .plan import CardAction, ImportPlan, ImportResult, LessonPlan
-from .undo import UndoStep
+from .undo import UndoStep, noop
 
 UNDO_NAME = "Import Lessons"
 CACHE_VERSION = 2  # of the sidecar cache file (2: stats without the fields' length)
@@ -778,22 +779,34 @@ def apply_plan(
     plan: ImportPlan,
     config: Config,
     cache_path: Path | None = None,
+    *,
+    release_text: bool = False,
 ) -> ImportResult:
-    """Carry out a plan as one undo step ("Import Lessons"). On any error the step is undone."""
+    """Carry out a plan as one undo step ("Import Lessons"). On any error the step is undone.
+
+    ``release_text``: the caller will not use the plan's lessons again, so each card's markdown
+    is let go once its note is written (a large import then peaks much lower)."""
     result = ImportResult()
-    step = UndoStep(col, UNDO_NAME)
-    try:
-        _apply(col, plan, config, result, step.checkpoint)
-        result.changes = step.finish()
-    except BaseException:
-        step.roll_back()
-        raise
+
+    def work() -> None:
+        step = UndoStep(col, UNDO_NAME)
+        try:
+            _apply(col, plan, config, result, step.checkpoint, release_text)
+            result.changes = step.finish()
+        except BaseException:
+            step.roll_back()
+            raise
+
+    # One database transaction around the many backend operations: each would otherwise commit
+    # on its own (most of the cost of creating thousands of decks). On an error the operations
+    # are undone and the transaction is rolled back.
+    _db(col).transact(work)
     _save_cache(col, plan, config, cache_path)
     return result
 
 
 # Notes per bulk add: bounds the memory of one JSON document (and of Anki's copy of it).
-ADD_CHUNK = 250
+ADD_CHUNK = 1000
 # Batches rendered ahead of the worker (about 1.3 MB of JSON each).
 MAX_QUEUED = 2
 
@@ -809,6 +822,7 @@ def _apply(
     config: Config,
     result: ImportResult,
     checkpoint: Callable[[], None],
+    release_text: bool = False,
 ) -> None:
     nt = ensure_notetype(col)
     checkpoint()
@@ -853,9 +867,11 @@ def _apply(
                         "deck": t.deck_name,
                     }
                 )
-                # Written: do not keep the HTML. (The markdown stays: after a failure the
-                # dialog plans again from the same lessons.)
+                # Written: do not keep the HTML. The markdown stays unless the caller is done
+                # with the lessons (after a failure the dialog plans again from them).
                 t.drop_fields()
+                if release_text:
+                    t.card.front_md = t.card.back_md = ""
                 if len(foreign) >= ADD_CHUNK:
                     yield foreign
                     foreign = []
@@ -1084,8 +1100,11 @@ def _note_ids_by_lesson(
     return out
 
 
-def _foreign_json(nt: NotetypeDict, notes: list[dict[str, Any]]) -> str:
-    return orjson.dumps(
+def _foreign_json(nt: NotetypeDict, notes: list[dict[str, Any]]) -> bytes:
+    """The request ``import_json_string`` sends (a protobuf ``String``), built from the UTF-8
+    JSON directly: passing a ``str`` would cost two more copies of every batch (one of them
+    twice the size for text with box-drawing characters)."""
+    data = orjson.dumps(
         {
             "notes": notes,
             "default_deck": 1,
@@ -1093,12 +1112,55 @@ def _foreign_json(nt: NotetypeDict, notes: list[dict[str, Any]]) -> str:
             # Never merge with an existing note that happens to share a first field.
             "dupe_resolution": "Duplicate",
         }
-    ).decode("utf-8")
+    )
+    return _STRING_FIELD + _varint(len(data)) + data
 
 
-def _add_foreign_notes(col: Collection, data: str, count: int) -> None:
+_STRING_FIELD = b"\x0a"  # field 1, length-delimited: anki.generic_pb2.String.val
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        if not n:
+            out.append(low)
+            return bytes(out)
+        out.append(low | 0x80)
+
+
+def _load_malloc_trim() -> Callable[[], None]:
+    """glibc's ``malloc_trim``: Anki and Python free the memory of each batch of notes, but glibc
+    keeps most of it mapped; returning it keeps a large import's footprint near its working set.
+    A no-op elsewhere (macOS, Windows, musl)."""
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return noop
+    trim.argtypes = [ctypes.c_size_t]
+
+    def give_back() -> None:
+        trim(0)
+
+    return give_back
+
+
+_give_back_memory = _load_malloc_trim()
+
+
+def _add_foreign_notes(col: Collection, request: bytes, count: int) -> None:
     """Add notes (with their GUIDs) through Anki's own bulk JSON import, creating decks as needed."""
-    out = col.import_json_string(data)
+    backend = col._backend
+    if hasattr(backend, "import_json_string_raw"):
+        out = ImportResponse()
+        out.ParseFromString(backend.import_json_string_raw(request))
+    else:  # not seen in 26.x: the public call, from the same JSON
+        start = 1
+        while request[start] & 0x80:  # skip the length (a varint)
+            start += 1
+        out = col.import_json_string(request[start + 1 :].decode())
     added = len(out.log.new) + len(out.log.duplicate)
     if added != count:
         raise RuntimeError(
@@ -1106,6 +1168,7 @@ def _add_foreign_notes(col: Collection, data: str, count: int) -> None:
             f"({len(out.log.conflicting)} conflicting, {len(out.log.missing_notetype)} without note type, "
             f"{len(out.log.empty_first_field)} with an empty first field)"
         )
+    _give_back_memory()
 
 
 def _schedule(
@@ -1203,7 +1266,7 @@ def import_files(
 ) -> ImportResult:
     """Parse, plan and apply (file name, bytes) pairs; nothing changes if any file is refused."""
     plan = plan_files(col, files, config, deck_root, cache_path)
-    return apply_plan(col, plan, config, cache_path)
+    return apply_plan(col, plan, config, cache_path, release_text=True)
 
 
 def retired_counts(col: Collection, config: Config) -> tuple[int, int]:

@@ -285,7 +285,7 @@ def prepare_new_decks(
         col.set_config(PRESETS_KEY, stored, undoable=True)
     template = col.decks.new_deck_legacy(False)
     for i, nd in enumerate(sorted(new, key=lambda d: d.name.count("::"))):  # parents first
-        deck = copy.deepcopy(template)
+        deck = dict(template)  # only top-level keys change
         deck["name"] = nd.name
         if nd.schedule is None:
             deck["conf"] = chosen["order"].id

@@ -283,6 +283,44 @@ def test_refused_file_changes_nothing(col: Collection, lesson4_text: str) -> Non
     assert col.db.all("select id, mod from notes order by id") == before
 
 
+def _collection_state(col: Collection) -> tuple[object, ...]:
+    return (
+        col.db.all("select id, guid, mod, flds, tags from notes order by id"),
+        col.db.all("select id, nid, did, queue, due from cards order by id"),
+        sorted((d.name, d.id) for d in col.decks.all_names_and_ids()),
+        sorted((c["name"], c["id"]) for c in col.decks.all_config()),
+        col.undo_status().undo,
+    )
+
+
+def test_failure_midway_changes_nothing(
+    col: Collection, lesson4_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error after decks were created and notes added (all in one database transaction)
+    leaves the collection as it was, on disk too, and the next import works."""
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    before = _collection_state(col)
+    edited = lv.replace_in_card(lesson4_text, 1, "Each output position", "Every output position")
+    other = lesson4_text.replace("Lesson 4", "Lesson 9").replace("Lesson_4.md", "Lesson_9.md")
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importer, "_schedule", fail)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        do_import(col, ("Lesson_4.md", edited), ("Lesson_9.md", other))
+    assert _collection_state(col) == before
+    path = col.path
+    col.close()
+    col.reopen()
+    assert col.path == path
+    assert _collection_state(col)[:4] == before[:4]  # (undo does not survive a reopen)
+    monkeypatch.undo()
+    result = do_import(col, ("Lesson_4.md", edited), ("Lesson_9.md", other))
+    assert (result.added, result.updated, col.note_count()) == (5, 1, 10)
+    assert col.undo_status().undo == importer.UNDO_NAME
+
+
 def test_two_files_of_one_lesson_are_refused(col: Collection, lesson4_text: str) -> None:
     with pytest.raises(LessonError) as err:
         do_import(col, ("a/Lesson_4.md", lesson4_text), ("b/Lesson_4.md", lesson4_text))
