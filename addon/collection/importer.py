@@ -805,10 +805,26 @@ def apply_plan(
     return result
 
 
-# Notes per bulk add: bounds the memory of one JSON document (and of Anki's copy of it).
+# Notes per bulk add. Each add scans every note already in the collection (Anki's duplicate
+# check), so many small batches cost time; each batch's JSON (about 5 MB) and Anki's copies of it
+# cost memory.
 ADD_CHUNK = 1000
-# Batches rendered ahead of the worker (about 1.3 MB of JSON each).
+# The last batch is small: nothing is left to render while Anki adds it.
+LAST_CHUNK = 200
+# Batches rendered ahead of the worker.
 MAX_QUEUED = 2
+
+
+def _batch_sizes(total: int) -> Iterator[int]:
+    """E.g. 10,000 notes: nine batches of 1,000, then 800, then 200."""
+    while total > ADD_CHUNK + LAST_CHUNK:
+        yield ADD_CHUNK
+        total -= ADD_CHUNK
+    if total > 2 * LAST_CHUNK:
+        yield total - LAST_CHUNK
+        total = LAST_CHUNK
+    if total:
+        yield total
 
 
 def _lesson_order(t: _Target) -> tuple[int, int]:
@@ -853,6 +869,8 @@ def _apply(
 
     def batches() -> Iterator[list[dict[str, Any]]]:
         foreign: list[dict[str, Any]] = []
+        sizes = _batch_sizes(sum(len(lp.work.adds) for lp in lessons))
+        size = next(sizes, 0)
         for index, lp in enumerate(lessons):
             work: _Work = lp.work
             for t in sorted(work.adds, key=_lesson_order):
@@ -872,9 +890,10 @@ def _apply(
                 t.drop_fields()
                 if release_text:
                     t.card.front_md = t.card.back_md = ""
-                if len(foreign) >= ADD_CHUNK:
+                if len(foreign) >= size:
                     yield foreign
                     foreign = []
+                    size = next(sizes, 0)
             result.added += len(work.adds)
         if foreign:
             yield foreign

@@ -539,6 +539,9 @@ _PIPE_WS = re.compile(r"[^\S\n]*\|[^\S\n]*")
 _LINE_EDGE_WS = re.compile(r"[^\S\n]*\n[^\S\n]*")
 _CLOSERS: dict[str, re.Pattern[str]] = {}
 _LIST_GOES_ON = " -*+0123456789"
+# A line that _list would take as an item (see _LIST): after a blank line, a list goes on only
+# with such a line or an indented one ("**Bold:**" or "---" after a blank line end it).
+_ITEM_START = re.compile(r"(?:[-*+]|\d{1,9}[.)])(?:[ \t]|\n|\Z)")
 
 _P, _H, _UL, _TABLE = 0, 1, 2, 3
 
@@ -811,8 +814,8 @@ def _simple_list(doc: _Doc, text: str, start: int) -> int:
     end = len(text) if k < 0 else k
     if k >= 0:
         j = _after_blank(text, k + 1)
-        if j < len(text) and (text[j] in _LIST_GOES_ON or text[j].isdigit()):
-            return -1
+        if j < len(text) and (text[j] == " " or _ITEM_START.match(text, j)):
+            return -1  # _list would go on (indented content, or another item): _blocks
     items: list[str] = []
     ordered: bool | None = None
     first = ""

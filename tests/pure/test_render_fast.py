@@ -78,3 +78,25 @@ def test_random_markdown_renders_like_the_reference(md: str) -> None:
 @given(mutated_side())
 def test_mutated_cards_render_like_the_reference(md: str) -> None:
     assert render_markdown(md) == render_markdown_reference(md)
+
+
+LIST_ENDINGS = [
+    "1. **A**: one\n2. **B**: two\n\n**Key Insight:** after the list",
+    "- **A**: one\n- **B**: two\n\n**Formula:**\n\n$$x$$",
+    "- a\n- b\n\n* * *\n\nafter a rule",
+    "- a\n- b\n\n---\n\nafter",
+    "- a\n- b\n\n* c\n",
+    "- a\n- b\n\n*emphasis* not an item",
+    "1. a\n2. b\n\n3) c",
+    "1. a\n2. b\n\n1.5 is a number",
+    "- a\n- b\n\n  indented: the item goes on",
+    "- a\n- b\n\n -\n",
+    "- a\n- b\n\n+\tc",
+    "- a\n- b\n\n\n\n-",
+]
+
+
+@pytest.mark.parametrize("md", LIST_ENDINGS)
+def test_list_ends_like_the_reference(md: str) -> None:
+    """After a blank line a simple list goes on only with an item or an indented line."""
+    assert render_markdown(md) == render_markdown_reference(md)
