@@ -33,7 +33,6 @@ suspensions and collection config, never in a desktop answer hook.
 
 from __future__ import annotations
 
-import copy
 import functools
 import html
 import itertools
