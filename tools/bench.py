@@ -724,7 +724,7 @@ def run_child(
                 f"{len(decks)} lesson decks, expected {len(expected['decks'])}",
             )
         else:
-            from addon.collection.importer import import_files, iter_files
+            from addon.collection.importer import import_files, iter_lesson_files
             from addon.collection.notetype import find_notetype
 
             cache = folder / "cache.json"
@@ -739,8 +739,8 @@ def run_child(
             if profiler is not None:
                 profiler.enable()
             try:
-                # as the command line does: each file read when the import gets to it
-                result = import_files(col, iter_files(paths), config, cache_path=cache)
+                # as the command line does: each file looked at (and read if need be) in turn
+                result = import_files(col, iter_lesson_files(paths), config, cache_path=cache)
             finally:
                 if profiler is not None:
                     profiler.disable()

@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import threading
+import time
 import unicodedata
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -49,7 +50,11 @@ from .plan import CardAction, ImportPlan, ImportResult, LessonPlan
 from .undo import UndoStep, noop
 
 UNDO_NAME = "Import Lessons"
-CACHE_VERSION = 2  # of the sidecar cache file (2: stats without the fields' length)
+CACHE_VERSION = 3  # of the sidecar cache file (2: stats without the fields' length; 3: paths)
+# A file's size and modification time stand for its content only if it was last modified this
+# long before the import that recorded them: a file written again within the same tick of a
+# coarse clock (FAT: 2 s) keeps its time, and is then read again (as git does for "racy" files).
+_RACY_NS = 3_000_000_000
 STATE_TAG = "lf1"
 # Bump when what the importer writes for the same source changes (fields, tags, decks).
 IMPORT_LOGIC_VERSION = "1"
@@ -103,10 +108,12 @@ def _db(col: Collection) -> DBProxy:
 
 
 def _h(*parts: object) -> str:
-    """A short hash of the parts, each followed by a separator (one update call: the same digest
-    as feeding them one by one)."""
-    text = "".join(f"{p}\x1e" for p in parts)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    """A short hash of the parts, each followed by a separator (fed one by one: the same digest
+    as one update with all of them joined, without the copy)."""
+    h = hashlib.blake2b(digest_size=8)
+    for p in parts:
+        h.update(f"{p}\x1e".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def key_for_identity(identity: str) -> str:
@@ -128,7 +135,7 @@ def _norm_text(text: str) -> str:
 
 def _fields_hash(values: Sequence[str]) -> str:
     """Hash of the fields as stored (Anki stores NFC text), ignoring the state field."""
-    return _h(*(unicodedata.normalize("NFC", v) for v in values))
+    return _h(*(v if v.isascii() else unicodedata.normalize("NFC", v) for v in values))
 
 
 def _plain(html_text: str, limit: int = 90) -> str:
@@ -571,15 +578,16 @@ def _lesson_stats(col: Collection, nt: NotetypeDict | None) -> dict[str, tuple[i
 @gc_paused
 def plan_files(
     col: Collection,
-    files: Iterable[tuple[str, bytes]],
+    files: Iterable[tuple[str, bytes] | LessonFile],
     config: Config,
     deck_root: str | None = None,
     cache_path: Path | None = None,
 ) -> ImportPlan:
     """Parse (file name, bytes) pairs and plan their import. Files byte-identical to their last
     import into this collection (and whose notes nobody touched since) are not even parsed.
-    ``files`` is read once, in order (a generator keeps only one file's bytes in memory).
-    Raises LessonError for the first refused file; nothing is changed."""
+    ``files`` is read once, in order (a generator keeps only one file's bytes in memory). A
+    LessonFile whose size and modification time are those recorded at its last import is not
+    even read (see _RACY_NS). Raises LessonError for the first refused file; nothing is changed."""
     cache = _load_cache(cache_path)
     known: dict[str, dict[str, Any]] = cache.get("files", {})
     fp = _config_fingerprint(config, deck_root)
@@ -589,8 +597,11 @@ def plan_files(
     digests: list[str] = []
     skipped: list[LessonPlan] = []
     seen_keys: dict[str, str] = {}
-    for name, data in files:
-        digest = hashlib.sha1(data).hexdigest()
+    on_disk: dict[str, list[Any]] = cache.get("paths", {})
+    stamps: dict[str, tuple[int, int, int]] = {}  # name -> (size, mtime, looked at) of LessonFiles
+    started = time.time_ns()
+
+    def unchanged(digest: str) -> dict[str, Any] | None:
         rec = known.get(digest)
         if (
             rec
@@ -598,6 +609,31 @@ def plan_files(
             and stats.get(rec["key"]) == (rec["count"], rec["mod"], rec["size"])
             and rec["key"] not in seen_keys  # else parse it: the duplicate check speaks
         ):
+            return rec
+        return None
+
+    for item in files:
+        data: bytes | None
+        if isinstance(item, LessonFile):
+            name, data = item.name, None
+            stamps[name] = (item.size, item.mtime_ns, started)
+            seen = on_disk.get(os.path.abspath(name))
+            if (
+                seen
+                and seen[0] == item.size
+                and seen[1] == item.mtime_ns
+                and item.mtime_ns < seen[3] - _RACY_NS
+                and unchanged(seen[2])
+            ):
+                digest = seen[2]
+            else:
+                data = item.read()
+                digest = hashlib.sha1(data).hexdigest()
+        else:
+            name, data = item
+            digest = hashlib.sha1(data).hexdigest()
+        rec = unchanged(digest)
+        if rec is not None:
             seen_keys[rec["key"]] = name
             skipped.append(
                 LessonPlan(
@@ -606,10 +642,12 @@ def plan_files(
                     deck_name=rec["deck"],
                     lesson=None,
                     skipped_unchanged=rec["count"] - rec.get("retired", 0),
-                    work=_Work(key=rec["key"], targets=[], deck_root=deck_root),
+                    work=_Work(key=rec["key"], targets=[], deck_root=deck_root, digest=digest),
                 )
             )
             continue
+        if data is None:
+            data = item.read()  # type: ignore[union-attr]  # (a LessonFile whose record failed)
         # Render later, only what is written (new notes: while Anki stores the previous batch).
         lesson = parse_text(data, name, render=False)
         # Export rows are only cross-checked against the cards (the warnings are kept); they
@@ -629,7 +667,13 @@ def plan_files(
     for lp, digest in zip(plan.lessons, digests, strict=True):
         lp.work.digest = digest
     plan.lessons = skipped + plan.lessons
+    plan.file_stamps = stamps
     return plan
+
+
+def _trusted(rec: list[Any]) -> bool:
+    """A path record [size, mtime, digest, looked at] whose time stands for its content."""
+    return bool(rec[1] < rec[3] - _RACY_NS)
 
 
 def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: Path | None) -> None:
@@ -637,43 +681,53 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
         return
     cache = _load_cache(cache_path)
     files: dict[str, Any] = cache.get("files", {})
-    if not any(lp.work.digest and lp.lesson is not None for lp in plan.lessons):
+    paths: dict[str, list[Any]] = cache.get("paths", {})
+    new_paths = dict(paths)
+    for lp in plan.lessons:
+        stamp = plan.file_stamps.get(lp.file)
+        if stamp is None or not lp.work.digest:
+            continue
+        where = os.path.abspath(lp.file)
+        old = paths.get(where)
+        if old and old[:3] == [stamp[0], stamp[1], lp.work.digest] and _trusted(old):
+            continue
+        new_paths[where] = [stamp[0], stamp[1], lp.work.digest, stamp[2]]
+    parsed = [lp for lp in plan.lessons if lp.work.digest and lp.lesson is not None]
+    if not parsed and new_paths == paths:
         return  # nothing was parsed: the cache already knows every file
-    nt = find_notetype(col)
-    stats = _lesson_stats(col, nt)
-    parsed = [
-        lp
-        for lp in plan.lessons
-        if lp.work.digest and lp.lesson is not None and lp.work.key in stats
-    ]
-    retired: dict[str, int] = {
-        str(k): int(n)
-        for k, n in _db(col).all(
-            "select substr(guid, 3, 8), count() from notes where mid = ? and guid like 'lf%' "
-            "and tags like ? group by 1",
-            nt["id"] if nt else 0,
-            f"% {naming.retired_tag(config)} %",
-        )
-    }
-    # forget older digests of the lessons written now
-    written = {lp.work.key for lp in parsed}
-    files = {d: r for d, r in files.items() if r.get("key") not in written}
-    for lp in parsed:
-        key = lp.work.key
-        files[lp.work.digest] = {
-            "key": key,
-            "fp": _config_fingerprint(config, lp.work.deck_root),
-            "count": stats[key][0],
-            "mod": stats[key][1],
-            "size": stats[key][2],
-            "retired": retired.get(key, 0),
-            "label": lp.label,
-            "deck": lp.deck_name,
+    if parsed:
+        nt = find_notetype(col)
+        stats = _lesson_stats(col, nt)
+        parsed = [lp for lp in parsed if lp.work.key in stats]
+        retired: dict[str, int] = {
+            str(k): int(n)
+            for k, n in _db(col).all(
+                "select substr(guid, 3, 8), count() from notes where mid = ? and guid like 'lf%' "
+                "and tags like ? group by 1",
+                nt["id"] if nt else 0,
+                f"% {naming.retired_tag(config)} %",
+            )
         }
+        # forget older digests of the lessons written now
+        written = {lp.work.key for lp in parsed}
+        files = {d: r for d, r in files.items() if r.get("key") not in written}
+        for lp in parsed:
+            key = lp.work.key
+            files[lp.work.digest] = {
+                "key": key,
+                "fp": _config_fingerprint(config, lp.work.deck_root),
+                "count": stats[key][0],
+                "mod": stats[key][1],
+                "size": stats[key][2],
+                "retired": retired.get(key, 0),
+                "label": lp.label,
+                "deck": lp.deck_name,
+            }
+        new_paths = {w: r for w, r in new_paths.items() if r[2] in files}
     tmp = cache_path.with_name(cache_path.name + ".tmp")
     try:
         with open(tmp, "wb") as f:
-            f.write(orjson.dumps({"v": CACHE_VERSION, "files": files}))
+            f.write(orjson.dumps({"v": CACHE_VERSION, "files": files, "paths": new_paths}))
         os.replace(tmp, cache_path)
     except OSError:
         pass  # a cache only: the next import takes the slower path
@@ -1255,6 +1309,36 @@ def _schedule(
 # Conveniences for the command line, the sources and the GUI
 
 
+@dataclass(frozen=True)
+class LessonFile:
+    """A lesson file on disk, read only when needed: a file whose size and modification time
+    are those of its last import (and older than that import, see plan_files) is not read."""
+
+    name: str
+    size: int
+    mtime_ns: int
+
+    @staticmethod
+    def at(path: str | os.PathLike[str]) -> LessonFile:
+        name = os.fspath(path)
+        try:
+            st = os.stat(name)
+        except OSError as e:
+            raise LessonError(
+                name, 1, f"cannot read the file ({e.strerror or e}); check the path"
+            ) from None
+        return LessonFile(name, st.st_size, st.st_mtime_ns)
+
+    def read(self) -> bytes:
+        return read_lesson_file(self.name)[1]
+
+
+def iter_lesson_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[LessonFile]:
+    """The files as LessonFile (stat only), for plan_files / import_files."""
+    for p in paths:
+        yield LessonFile.at(p)
+
+
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of each file, read when asked for (see :func:`plan_files`)."""
     for p in paths:
@@ -1278,12 +1362,13 @@ def import_lessons(
 
 def import_files(
     col: Collection,
-    files: Iterable[tuple[str, bytes]],
+    files: Iterable[tuple[str, bytes] | LessonFile],
     config: Config,
     deck_root: str | None = None,
     cache_path: Path | None = None,
 ) -> ImportResult:
-    """Parse, plan and apply (file name, bytes) pairs; nothing changes if any file is refused."""
+    """Parse, plan and apply (file name, bytes) pairs or LessonFiles; nothing changes if any file
+    is refused."""
     plan = plan_files(col, files, config, deck_root, cache_path)
     return apply_plan(col, plan, config, cache_path, release_text=True)
 

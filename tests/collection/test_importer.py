@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -348,6 +349,63 @@ def test_unchanged_fast_path_uses_the_cache(
     plan = importer.plan_files(col, files, CONFIG, cache_path=cache)
     assert plan.lessons[0].lesson is not None
     assert plan.count("unchanged") == 5
+
+
+def _write(path: Path, text: str, age_s: float) -> None:
+    path.write_text(text, encoding="utf-8")
+    when = time.time() - age_s
+    os.utime(path, (when, when))
+
+
+def test_files_known_unchanged_are_not_read(
+    col: Collection, lesson4_text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the command line's path (LessonFile): a file whose size and time are those of
+    its last import is not read again; a changed file is."""
+    cache = tmp_path / "cache.json"
+    path = tmp_path / "Lesson_4.md"
+    _write(path, lesson4_text, age_s=60)
+    first = importer.import_files(col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache)
+    assert first.added == 5
+    reads: list[str] = []
+    real_read = importer.LessonFile.read
+
+    def counted(self: importer.LessonFile) -> bytes:
+        reads.append(self.name)
+        return real_read(self)
+
+    monkeypatch.setattr(importer.LessonFile, "read", counted)
+    again = importer.import_files(col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache)
+    assert (again.unchanged, again.updated, reads) == (5, 0, [])
+    _write(
+        path,
+        lv.replace_in_card(lesson4_text, 1, "Each output position", "Every output position"),
+        age_s=0,
+    )
+    changed = importer.import_files(
+        col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache
+    )
+    assert (changed.updated, reads) == (1, [str(path)])
+
+
+def test_same_size_and_time_right_after_an_import_is_read_again(
+    col: Collection, lesson4_text: str, tmp_path: Path
+) -> None:
+    """A file rewritten with the same size and time (a coarse clock) soon after its import is
+    still seen to change: times that recent do not stand for the content."""
+    cache = tmp_path / "cache.json"
+    path = tmp_path / "Lesson_4.md"
+    _write(path, lesson4_text, age_s=0)
+    stamp = os.stat(path).st_mtime_ns
+    importer.import_files(col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache)
+    edited = lesson4_text.replace("Each output position", "Every output positio")
+    assert len(edited.encode()) == len(lesson4_text.encode())
+    path.write_text(edited, encoding="utf-8")
+    os.utime(path, ns=(stamp, stamp))
+    result = importer.import_files(
+        col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache
+    )
+    assert result.updated == 1
 
 
 def test_deck_names_as_anki_stores_them(col: Collection, lesson4_text: str) -> None:

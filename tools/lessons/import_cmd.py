@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from addon.collection.importer import default_cache_path, import_files, iter_files
+from addon.collection.importer import default_cache_path, import_files, iter_lesson_files
 from addon.config import Config, ConfigError
 from addon.lesson.errors import LessonError
 
@@ -21,7 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "Import lesson flashcard files into an Anki collection file (created if missing). "
             "Re-importing updates notes in place, retires cards gone from the file and keeps "
-            "review history. A refused file changes nothing (exit status 2)."
+            "review history. A refused file changes nothing (exit status 2). A file unchanged "
+            "since its last import is skipped; a cache beside the collection "
+            "(<name>.lesson-flashcards-cache.json) remembers each file's checksum, size and "
+            "modification time, so a file whose size and time did not change is not even read."
         ),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="lesson markdown files")
@@ -55,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
                 raise LessonError(
                     name, 1, "cannot read the file (no such file, or not readable); check the path"
                 )
-        files = iter_files(args.files)  # read one by one while planning: less memory
+        # looked at one by one while planning; read only when not known unchanged
+        files = iter_lesson_files(args.files)
     except (ConfigError, ValueError) as e:
         return fail(f"error: {e}")
     except LessonError as e:
