@@ -281,16 +281,24 @@ class _Existing:
 
 
 def _existing_by_lesson(
-    col: Collection, nt: NotetypeDict | None, keys: Iterable[str]
+    col: Collection,
+    nt: NotetypeDict | None,
+    keys: Iterable[str],
+    known_ids: dict[str, str] | None = None,
 ) -> dict[str, list[_Existing]]:
+    """The notes of these lessons (``known_ids``: their ids by lesson key, when just read)."""
     wanted = set(keys)
     out: dict[str, list[_Existing]] = {k: [] for k in wanted}
     if nt is None or not wanted:
         return out
     ids_by_key: dict[str, list[int]] = defaultdict(list)
-    for nid, guid in _db(col).all("select id, guid from notes where mid = ?", nt["id"]):
-        if guid.startswith("lf") and guid[2:10] in wanted:
-            ids_by_key[guid[2:10]].append(nid)
+    if known_ids is not None:
+        for k in wanted:
+            ids_by_key[k] = [int(x) for x in known_ids[k].split(",")] if k in known_ids else []
+    else:
+        for nid, guid in _db(col).all("select id, guid from notes where mid = ?", nt["id"]):
+            if guid.startswith("lf") and guid[2:10] in wanted:
+                ids_by_key[guid[2:10]].append(nid)
     all_ids = [nid for ids in ids_by_key.values() for nid in ids]
     for start in range(0, len(all_ids), 5000):
         chunk = all_ids[start : start + 5000]
@@ -515,6 +523,7 @@ def plan_import(
     lessons: Sequence[Lesson],
     config: Config,
     deck_root: str | None = None,
+    _ids_by_key: dict[str, str] | None = None,
 ) -> ImportPlan:
     """What importing these lessons would do. Read-only. Raises LessonError for two files of one lesson."""
     seen: dict[str, Lesson] = {}
@@ -529,7 +538,7 @@ def plan_import(
             )
         seen[lesson.identity] = lesson
     nt = find_notetype(col)
-    existing = _existing_by_lesson(col, nt, (lesson_key(lesson) for lesson in lessons))
+    existing = _existing_by_lesson(col, nt, (lesson_key(lesson) for lesson in lessons), _ids_by_key)
     plan = ImportPlan(on_conflict=config.on_conflict)
     for lesson in lessons:
         plan.lessons.append(_plan_lesson(lesson, config, existing[lesson_key(lesson)], deck_root))
@@ -561,18 +570,22 @@ def _load_cache(path: Path | None) -> dict[str, Any]:
         return {}
 
 
-def _lesson_stats(col: Collection, nt: NotetypeDict | None) -> dict[str, tuple[int, int, int]]:
+_Stats = dict[str, tuple[int, int, int]]
+
+
+def _lesson_stats(col: Collection, nt: NotetypeDict | None) -> tuple[_Stats, dict[str, str]]:
     """Lesson key -> (notes, newest modification, sum of modification times and tag lengths) for
-    all our notes, in one query: any note added, deleted, edited or retagged since changes it.
-    (Only columns stored before the fields are read: no note's text is scanned.)"""
+    all our notes, and their ids by lesson key (comma-separated), in one query: any note added,
+    deleted, edited or retagged since changes the numbers. (Only columns stored before the
+    fields are read: no note's text is scanned.)"""
     if nt is None:
-        return {}
+        return {}, {}
     rows = _db(col).all(
-        "select substr(guid, 3, 8), count(), max(mod), sum(mod) + sum(length(tags)) from notes "
-        "where mid = ? and guid like 'lf%' group by 1",
+        "select substr(guid, 3, 8), count(), max(mod), sum(mod) + sum(length(tags)), "
+        "group_concat(id) from notes where mid = ? and guid like 'lf%' group by 1",
         nt["id"],
     )
-    return {k: (n, m, size) for k, n, m, size in rows}
+    return {k: (n, m, size) for k, n, m, size, _ids in rows}, {r[0]: r[4] for r in rows}
 
 
 @gc_paused
@@ -592,7 +605,7 @@ def plan_files(
     known: dict[str, dict[str, Any]] = cache.get("files", {})
     fp = _config_fingerprint(config, deck_root)
     nt = find_notetype(col)
-    stats = _lesson_stats(col, nt) if known else {}
+    stats, ids_by_key = _lesson_stats(col, nt) if known else ({}, None)
     lessons: list[Lesson] = []
     digests: list[str] = []
     skipped: list[LessonPlan] = []
@@ -663,7 +676,7 @@ def plan_files(
                 1,
                 f"this is the same lesson as {seen_keys[lesson_key(lesson)]}; import only one of the two files",
             )
-    plan = plan_import(col, lessons, config, deck_root)
+    plan = plan_import(col, lessons, config, deck_root, ids_by_key)
     for lp, digest in zip(plan.lessons, digests, strict=True):
         lp.work.digest = digest
     plan.lessons = skipped + plan.lessons
@@ -697,7 +710,7 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
         return  # nothing was parsed: the cache already knows every file
     if parsed:
         nt = find_notetype(col)
-        stats = _lesson_stats(col, nt)
+        stats = _lesson_stats(col, nt)[0]
         parsed = [lp for lp in parsed if lp.work.key in stats]
         retired: dict[str, int] = {
             str(k): int(n)
@@ -1350,6 +1363,7 @@ def read_files(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, bytes
     return [read_lesson_file(p) for p in paths]
 
 
+@gc_paused  # (plan and apply pause it too; without a pause between them)
 def import_lessons(
     col: Collection,
     lessons: Sequence[Lesson],
@@ -1360,6 +1374,7 @@ def import_lessons(
     return apply_plan(col, plan_import(col, lessons, config, deck_root), config)
 
 
+@gc_paused  # (plan and apply pause it too; without a pause between them)
 def import_files(
     col: Collection,
     files: Iterable[tuple[str, bytes] | LessonFile],
