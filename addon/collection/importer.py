@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from anki.cards import CardId
@@ -573,19 +573,30 @@ def _load_cache(path: Path | None) -> dict[str, Any]:
 _Stats = dict[str, tuple[int, int, int]]
 
 
-def _lesson_stats(col: Collection, nt: NotetypeDict | None) -> tuple[_Stats, dict[str, str]]:
-    """Lesson key -> (notes, newest modification, sum of modification times and tag lengths) for
-    all our notes, and their ids by lesson key (comma-separated), in one query: any note added,
-    deleted, edited or retagged since changes the numbers. (Only columns stored before the
-    fields are read: no note's text is scanned.)"""
+class _Scan(NamedTuple):
+    stats: _Stats  # lesson key -> (notes, newest modification, sum of mod times and tag lengths)
+    ids: dict[str, str]  # lesson key -> its note ids, comma-separated
+    retired: dict[str, int]  # lesson key -> notes tagged retired
+
+
+def _lesson_stats(col: Collection, nt: NotetypeDict | None, config: Config) -> _Scan:
+    """Per lesson key, for all our notes, in one query: statistics that any note added,
+    deleted, edited or retagged since changes, the note ids, the retired count. (Only columns
+    stored before the fields are read: no note's text is scanned.)"""
     if nt is None:
-        return {}, {}
+        return _Scan({}, {}, {})
     rows = _db(col).all(
         "select substr(guid, 3, 8), count(), max(mod), sum(mod) + sum(length(tags)), "
-        "group_concat(id) from notes where mid = ? and guid like 'lf%' group by 1",
+        "group_concat(id), sum(tags like ?) from notes where mid = ? and guid like 'lf%' "
+        "group by 1",
+        f"% {naming.retired_tag(config)} %",
         nt["id"],
     )
-    return {k: (n, m, size) for k, n, m, size, _ids in rows}, {r[0]: r[4] for r in rows}
+    return _Scan(
+        {r[0]: (r[1], r[2], r[3]) for r in rows},
+        {r[0]: r[4] for r in rows},
+        {r[0]: int(r[5] or 0) for r in rows},
+    )
 
 
 @gc_paused
@@ -605,7 +616,9 @@ def plan_files(
     known: dict[str, dict[str, Any]] = cache.get("files", {})
     fp = _config_fingerprint(config, deck_root)
     nt = find_notetype(col)
-    stats, ids_by_key = _lesson_stats(col, nt) if known else ({}, None)
+    scan = _lesson_stats(col, nt, config) if known else None
+    stats = scan.stats if scan else {}
+    ids_by_key = scan.ids if scan else None
     lessons: list[Lesson] = []
     digests: list[str] = []
     skipped: list[LessonPlan] = []
@@ -710,17 +723,9 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
         return  # nothing was parsed: the cache already knows every file
     if parsed:
         nt = find_notetype(col)
-        stats = _lesson_stats(col, nt)[0]
+        scan = _lesson_stats(col, nt, config)
+        stats, retired = scan.stats, scan.retired
         parsed = [lp for lp in parsed if lp.work.key in stats]
-        retired: dict[str, int] = {
-            str(k): int(n)
-            for k, n in _db(col).all(
-                "select substr(guid, 3, 8), count() from notes where mid = ? and guid like 'lf%' "
-                "and tags like ? group by 1",
-                nt["id"] if nt else 0,
-                f"% {naming.retired_tag(config)} %",
-            )
-        }
         # forget older digests of the lessons written now
         written = {lp.work.key for lp in parsed}
         files = {d: r for d, r in files.items() if r.get("key") not in written}
@@ -979,7 +984,8 @@ def _apply(
         _add_in_background(col, config, nt, new_decks, batches(), checkpoint)
     finally:
         sys.setswitchinterval(interval)
-    decks = _Decks(col)
+    if new_decks:
+        decks = _Decks(col)  # (with the decks just created)
 
     # 2. Updates, retirements, deck moves.
     update_notes: list[Note] = []
