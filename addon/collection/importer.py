@@ -645,10 +645,10 @@ def plan_files(
             stamps[name] = (item.size, item.mtime_ns, started)
             seen = on_disk.get(os.path.abspath(name))
             if (
-                seen
-                and seen[0] == item.size
-                and seen[1] == item.mtime_ns
-                and item.mtime_ns < seen[3] - _RACY_NS
+                isinstance(seen, list)
+                and len(seen) == 4
+                and seen[:2] == [item.size, item.mtime_ns]
+                and _trusted(seen)
                 and unchanged(seen[2])
             ):
                 digest = seen[2]
@@ -672,8 +672,9 @@ def plan_files(
                 )
             )
             continue
-        if data is None:
-            data = item.read()  # type: ignore[union-attr]  # (a LessonFile whose record failed)
+        if data is None:  # (not reached: a LessonFile is read unless its record says unchanged)
+            assert isinstance(item, LessonFile)
+            data = item.read()
         # Render later, only what is written (new notes: while Anki stores the previous batch).
         lesson = parse_text(data, name, render=False)
         # Export rows are only cross-checked against the cards (the warnings are kept); they
@@ -715,7 +716,12 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
             continue
         where = os.path.abspath(lp.file)
         old = paths.get(where)
-        if old and old[:3] == [stamp[0], stamp[1], lp.work.digest] and _trusted(old):
+        if (
+            isinstance(old, list)
+            and len(old) == 4
+            and old[:3] == [stamp[0], stamp[1], lp.work.digest]
+            and _trusted(old)
+        ):
             continue
         new_paths[where] = [stamp[0], stamp[1], lp.work.digest, stamp[2]]
     parsed = [lp for lp in plan.lessons if lp.work.digest and lp.lesson is not None]
@@ -741,7 +747,11 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
                 "label": lp.label,
                 "deck": lp.deck_name,
             }
-        new_paths = {w: r for w, r in new_paths.items() if r[2] in files}
+        new_paths = {
+            w: r
+            for w, r in new_paths.items()
+            if isinstance(r, list) and len(r) == 4 and r[2] in files
+        }
     tmp = cache_path.with_name(cache_path.name + ".tmp")
     try:
         with open(tmp, "wb") as f:
