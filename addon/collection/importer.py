@@ -50,7 +50,7 @@ from .plan import CardAction, ImportPlan, ImportResult, LessonPlan
 from .undo import UndoStep, noop
 
 UNDO_NAME = "Import Lessons"
-CACHE_VERSION = 3  # of the sidecar cache file (2: stats without the fields' length; 3: paths)
+CACHE_VERSION = 4  # of the sidecar cache file (2: stats without the fields' length; 4: paths)
 # A file's size and modification time stand for its content only if it was last modified this
 # long before the import that recorded them: a file written again within the same tick of a
 # coarse clock (FAT: 2 s) keeps its time, and is then read again (as git does for "racy" files).
@@ -560,14 +560,58 @@ def _config_fingerprint(config: Config, deck_root: str | None) -> str:
 
 
 def _load_cache(path: Path | None) -> dict[str, Any]:
+    """The cache file's records that have the expected shape (a damaged or hand-edited cache
+    costs speed, never an import)."""
     if path is None:
         return {}
     try:
         with open(path, "rb") as f:
             data = orjson.loads(f.read())
-        return data if isinstance(data, dict) and data.get("v") == CACHE_VERSION else {}
     except (OSError, ValueError):
         return {}
+    if not isinstance(data, dict) or data.get("v") != CACHE_VERSION:
+        return {}
+    files = data.get("files")
+    paths = data.get("paths")
+    return {
+        "files": {d: r for d, r in files.items() if _valid_file_record(r)}
+        if isinstance(files, dict)
+        else {},
+        "paths": {w: r for w, r in paths.items() if _valid_path_record(r)}
+        if isinstance(paths, dict)
+        else {},
+    }
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _valid_file_record(r: object) -> bool:
+    return (
+        isinstance(r, dict)
+        and all(isinstance(r.get(k), str) for k in ("key", "fp", "label", "deck"))
+        and all(_is_int(r.get(k)) for k in ("count", "mod", "size", "retired"))
+    )
+
+
+def _valid_path_record(r: object) -> bool:
+    """{"stat": [size, mtime, ctime, inode, device], "sha1": ..., "seen": when looked at}"""
+    return (
+        isinstance(r, dict)
+        and isinstance(r.get("sha1"), str)
+        and _is_int(r.get("seen"))
+        and isinstance(r.get("stat"), list)
+        and len(r["stat"]) == 5
+        and all(_is_int(x) for x in r["stat"])
+    )
+
+
+def _trusted(rec: dict[str, Any]) -> bool:
+    """A path record whose file times stand for its content: both older than _RACY_NS before
+    the file was looked at."""
+    _size, mtime, ctime, _ino, _dev = rec["stat"]
+    return bool(max(mtime, ctime) < rec["seen"] - _RACY_NS)
 
 
 _Stats = dict[str, tuple[int, int, int]]
@@ -623,8 +667,8 @@ def plan_files(
     digests: list[str] = []
     skipped: list[LessonPlan] = []
     seen_keys: dict[str, str] = {}
-    on_disk: dict[str, list[Any]] = cache.get("paths", {})
-    stamps: dict[str, tuple[int, int, int]] = {}  # name -> (size, mtime, looked at) of LessonFiles
+    on_disk: dict[str, dict[str, Any]] = cache.get("paths", {})
+    stamps: dict[str, tuple[list[int], int]] = {}  # name -> (LessonFile.stat, when looked at)
     started = time.time_ns()
 
     def unchanged(digest: str) -> dict[str, Any] | None:
@@ -642,16 +686,15 @@ def plan_files(
         data: bytes | None
         if isinstance(item, LessonFile):
             name, data = item.name, None
-            stamps[name] = (item.size, item.mtime_ns, started)
+            stamps[name] = (item.stat, started)
             seen = on_disk.get(os.path.abspath(name))
             if (
-                isinstance(seen, list)
-                and len(seen) == 4
-                and seen[:2] == [item.size, item.mtime_ns]
+                seen is not None
+                and seen["stat"] == item.stat
                 and _trusted(seen)
-                and unchanged(seen[2])
+                and unchanged(seen["sha1"])
             ):
-                digest = seen[2]
+                digest = seen["sha1"]
             else:
                 data = item.read()
                 digest = hashlib.sha1(data).hexdigest()
@@ -698,17 +741,12 @@ def plan_files(
     return plan
 
 
-def _trusted(rec: list[Any]) -> bool:
-    """A path record [size, mtime, digest, looked at] whose time stands for its content."""
-    return bool(rec[1] < rec[3] - _RACY_NS)
-
-
 def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: Path | None) -> None:
     if cache_path is None:
         return
     cache = _load_cache(cache_path)
     files: dict[str, Any] = cache.get("files", {})
-    paths: dict[str, list[Any]] = cache.get("paths", {})
+    paths: dict[str, dict[str, Any]] = cache.get("paths", {})
     new_paths = dict(paths)
     for lp in plan.lessons:
         stamp = plan.file_stamps.get(lp.file)
@@ -717,13 +755,13 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
         where = os.path.abspath(lp.file)
         old = paths.get(where)
         if (
-            isinstance(old, list)
-            and len(old) == 4
-            and old[:3] == [stamp[0], stamp[1], lp.work.digest]
+            old is not None
+            and old["stat"] == stamp[0]
+            and old["sha1"] == lp.work.digest
             and _trusted(old)
         ):
             continue
-        new_paths[where] = [stamp[0], stamp[1], lp.work.digest, stamp[2]]
+        new_paths[where] = {"stat": stamp[0], "sha1": lp.work.digest, "seen": stamp[1]}
     parsed = [lp for lp in plan.lessons if lp.work.digest and lp.lesson is not None]
     if not parsed and new_paths == paths:
         return  # nothing was parsed: the cache already knows every file
@@ -747,11 +785,7 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
                 "label": lp.label,
                 "deck": lp.deck_name,
             }
-        new_paths = {
-            w: r
-            for w, r in new_paths.items()
-            if isinstance(r, list) and len(r) == 4 and r[2] in files
-        }
+        new_paths = {w: r for w, r in new_paths.items() if r["sha1"] in files}
     tmp = cache_path.with_name(cache_path.name + ".tmp")
     try:
         with open(tmp, "wb") as f:
@@ -869,9 +903,11 @@ def apply_plan(
     ``release_text``: the caller will not use the plan's lessons again, so each card's markdown
     is let go once its note is written (a large import then peaks much lower)."""
     result = ImportResult()
+    steps: list[UndoStep] = []
 
     def work() -> None:
         step = UndoStep(col, UNDO_NAME)
+        steps.append(step)
         try:
             _apply(col, plan, config, result, step.checkpoint, release_text)
             result.changes = step.finish()
@@ -882,7 +918,12 @@ def apply_plan(
     # One database transaction around the many backend operations: each would otherwise commit
     # on its own (most of the cost of creating thousands of decks). On an error the operations
     # are undone and the transaction is rolled back.
-    _db(col).transact(work)
+    try:
+        _db(col).transact(work)
+    except BaseException:
+        if steps and steps[0].finished:
+            steps[0].discard()  # the commit itself failed
+        raise
     _save_cache(col, plan, config, cache_path)
     return result
 
@@ -1340,12 +1381,13 @@ def _schedule(
 
 @dataclass(frozen=True)
 class LessonFile:
-    """A lesson file on disk, read only when needed: a file whose size and modification time
-    are those of its last import (and older than that import, see plan_files) is not read."""
+    """A lesson file on disk, read only when needed: a file whose size, times, inode and device
+    are those of its last import (and older than that import, see plan_files) is not read. A
+    copy that keeps the size and modification time (cp -p, rsync -t, unzip) still changes the
+    inode change time (ctime), so it is read."""
 
     name: str
-    size: int
-    mtime_ns: int
+    stat: list[int]  # size, mtime_ns, ctime_ns, inode, device
 
     @staticmethod
     def at(path: str | os.PathLike[str]) -> LessonFile:
@@ -1356,7 +1398,7 @@ class LessonFile:
             raise LessonError(
                 name, 1, f"cannot read the file ({e.strerror or e}); check the path"
             ) from None
-        return LessonFile(name, st.st_size, st.st_mtime_ns)
+        return LessonFile(name, [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev])
 
     def read(self) -> bytes:
         return read_lesson_file(self.name)[1]

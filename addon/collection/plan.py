@@ -52,8 +52,8 @@ class LessonPlan:
 class ImportPlan:
     lessons: list[LessonPlan] = field(default_factory=list)
     on_conflict: str = "keep"
-    # Internal to the importer: file name -> (size, mtime_ns, when it was looked at, in ns).
-    file_stamps: dict[str, tuple[int, int, int]] = field(default_factory=dict, repr=False)
+    # Internal to the importer: file name -> (LessonFile.stat, when it was looked at, in ns).
+    file_stamps: dict[str, tuple[list[int], int]] = field(default_factory=dict, repr=False)
 
     @property
     def warnings(self) -> list[str]:

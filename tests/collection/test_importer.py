@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -311,6 +313,7 @@ def test_failure_midway_changes_nothing(
     with pytest.raises(RuntimeError, match="disk is full"):
         do_import(col, ("Lesson_4.md", edited), ("Lesson_9.md", other))
     assert _collection_state(col) == before
+    assert col.undo_status().redo == ""  # no "Redo Import Lessons" of the failed import
     path = col.path
     col.close()
     col.reopen()
@@ -320,6 +323,21 @@ def test_failure_midway_changes_nothing(
     result = do_import(col, ("Lesson_4.md", edited), ("Lesson_9.md", other))
     assert (result.added, result.updated, col.note_count()) == (5, 1, 10)
     assert col.undo_status().undo == importer.UNDO_NAME
+
+
+def test_failed_first_import_leaves_nothing_to_undo_or_redo(
+    col: Collection, lesson4_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _collection_state(col)
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importer, "_schedule", fail)
+    with pytest.raises(RuntimeError):
+        do_import(col, ("Lesson_4.md", lesson4_text))
+    assert _collection_state(col) == before
+    assert (col.undo_status().undo, col.undo_status().redo) == ("", "")
 
 
 def test_two_files_of_one_lesson_are_refused(col: Collection, lesson4_text: str) -> None:
@@ -360,8 +378,9 @@ def _write(path: Path, text: str, age_s: float) -> None:
 def test_files_known_unchanged_are_not_read(
     col: Collection, lesson4_text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Through the command line's path (LessonFile): a file whose size and time are those of
+    """Through the command line's path (LessonFile): a file whose size and times are those of
     its last import is not read again; a changed file is."""
+    monkeypatch.setattr(importer, "_RACY_NS", 0)  # (the file's ctime is now, not a minute ago)
     cache = tmp_path / "cache.json"
     path = tmp_path / "Lesson_4.md"
     _write(path, lesson4_text, age_s=60)
@@ -386,6 +405,53 @@ def test_files_known_unchanged_are_not_read(
         col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache
     )
     assert (changed.updated, reads) == (1, [str(path)])
+
+
+def test_a_copy_keeping_size_and_time_is_read(
+    col: Collection, lesson4_text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cp -p, rsync -t or unzip bring an edit with the old size and modification time: the
+    inode change time still differs, so the file is read."""
+    monkeypatch.setattr(importer, "_RACY_NS", 0)
+    cache = tmp_path / "cache.json"
+    path = tmp_path / "Lesson_4.md"
+    _write(path, lesson4_text, age_s=3600)
+    importer.import_files(col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache)
+    edited = lesson4_text.replace("Each output position", "Every output positio")
+    assert len(edited.encode()) == len(lesson4_text.encode())
+    other = tmp_path / "incoming" / "Lesson_4.md"
+    other.parent.mkdir()
+    other.write_text(edited, encoding="utf-8")
+    stamp = os.stat(path).st_mtime_ns
+    os.utime(other, ns=(stamp, stamp))
+    shutil.copy2(other, path)
+    assert (os.stat(path).st_size, os.stat(path).st_mtime_ns) == (len(edited.encode()), stamp)
+    result = importer.import_files(
+        col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache
+    )
+    assert result.updated == 1
+
+
+def test_a_damaged_cache_costs_speed_not_the_import(
+    col: Collection, lesson4_text: str, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache.json"
+    path = tmp_path / "Lesson_4.md"
+    _write(path, lesson4_text, age_s=3600)
+    importer.import_files(col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache)
+    data = json.loads(cache.read_text())
+    for record in data["paths"].values():
+        record["seen"] = "yesterday"
+        record["stat"] = [1, 2, None]
+    for record in data["files"].values():
+        record["count"] = None
+    data["paths"]["/elsewhere"] = [1, 2, [3], None]
+    cache.write_text(json.dumps(data))
+    again = importer.import_files(col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache)
+    assert (again.unchanged, again.updated, again.added) == (5, 0, 0)
+    cache.write_text(json.dumps({"v": data["v"], "files": [], "paths": "x"}))
+    again = importer.import_files(col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache)
+    assert (again.unchanged, again.updated, again.added) == (5, 0, 0)
 
 
 def test_same_size_and_time_right_after_an_import_is_read_again(
