@@ -23,8 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "Re-importing updates notes in place, retires cards gone from the file and keeps "
             "review history. A refused file changes nothing (exit status 2). A file unchanged "
             "since its last import is skipped; a cache beside the collection "
-            "(<name>.lesson-flashcards-cache.json) remembers each file's checksum, size and "
-            "modification time, so a file whose size and time did not change is not even read."
+            "(<name>.lesson-flashcards-cache.json) remembers each file's checksum, size, times "
+            "and inode, so a file none of these changed for is not even read."
         ),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="lesson markdown files")
