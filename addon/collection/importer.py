@@ -14,6 +14,7 @@ Re-import is a sync, not a second copy:
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import html
 import os
@@ -165,14 +166,27 @@ class _Target:
     lesson: Lesson
     label: str
     src_hash: str
-    front_hash: str
-    back_hash: str
     deck_name: str
     tags: list[str]
     _fields: list[str] | None = None
 
+    # The hashes of each side's text (whitespace-insensitive), computed when first needed: a card
+    # matched by its source hash (unchanged in a changed file) never needs them.
+    @functools.cached_property
+    def front_hash(self) -> str:
+        return _h(_norm_text(self.card.front_md))
+
+    @functools.cached_property
+    def back_hash(self) -> str:
+        return _h(_norm_text(self.card.back_md))
+
     def drop_fields(self) -> None:
         self._fields = None
+
+    def release_text(self) -> None:
+        """Let go of the card's markdown (its hashes are kept)."""
+        _ = self.front_hash, self.back_hash
+        self.card.front_md = self.card.back_md = ""
 
     def fields(self) -> list[str]:
         if self._fields is None:
@@ -253,8 +267,6 @@ def _targets(lesson: Lesson, config: Config, deck_name: str) -> list[_Target]:
                 lesson=lesson,
                 label=label,
                 src_hash=src,
-                front_hash=_h(_norm_text(c.front_md)),
-                back_hash=_h(_norm_text(c.back_md)),
                 deck_name=sub,
                 tags=sorted(set(tags)),
             )
@@ -1012,7 +1024,7 @@ def _apply(
                 # with the lessons (after a failure the dialog plans again from them).
                 t.drop_fields()
                 if release_text:
-                    t.card.front_md = t.card.back_md = ""
+                    t.release_text()
                 if len(foreign) >= size:
                     yield foreign
                     foreign = []
