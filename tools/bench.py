@@ -11,9 +11,10 @@ own subprocess (so peak RSS is the step's own) on collections in a temp dir:
 - baseline:  Anki's CSV import (``col.import_csv``) of the same notes, fields rendered to HTML
              beforehand (not timed), into the same lesson/difficulty decks (deck column), with
              the same tags (tags column), into a note type with our fields;
-- full:      ``import_files`` of the whole corpus into a fresh collection (reading the files
-             is timed);
-- unchanged: the same again, nothing changed (same collection, same cache file);
+- full:      ``import_files`` of the whole corpus into a fresh collection, the files given as
+             the import command gives them (``iter_lesson_files``; reading them is timed);
+- unchanged: the same again, nothing changed (same collection, same cache file: as for the
+             import command, a file whose size, times and inode did not change is not read);
 - edit:      after 1% of the cards' answers were changed on disk, spread over the files.
 
 Every step is checked (note counts, decks, the ImportResult, the edited text in the notes):

@@ -1422,12 +1422,6 @@ def iter_lesson_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Lesso
         yield LessonFile.at(p)
 
 
-def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of each file, read when asked for (see :func:`plan_files`)."""
-    for p in paths:
-        yield read_lesson_file(p)
-
-
 def read_files(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, bytes]]:
     """(name, bytes) of each file, all read now (LessonError for the first unreadable one)."""
     return [read_lesson_file(p) for p in paths]
