@@ -1121,7 +1121,18 @@ def _apply(
         assert lp.lesson is not None
         edits.add(lesson_did, _describe(_deck_description(lp.lesson, config, len(lp.lesson.cards))))
     nids_by_lesson = _note_ids_by_lesson(col, lessons, added_guids)
-    _schedule(col, lessons, config, deck_schedules, nids_by_lesson, edits, result, checkpoint)
+    lesson_dids = [did for _lp, did in lesson_decks]
+    _schedule(
+        col,
+        lessons,
+        lesson_dids,
+        config,
+        deck_schedules,
+        nids_by_lesson,
+        edits,
+        result,
+        checkpoint,
+    )
 
 
 def _add_in_background(
@@ -1329,6 +1340,7 @@ def _add_foreign_notes(col: Collection, request: bytes, count: int) -> None:
 def _schedule(
     col: Collection,
     lessons: list[LessonPlan],
+    lesson_dids: list[DeckId],
     config: Config,
     deck_schedules: dict[DeckId, tuple[str, int, float]],
     nids_by_lesson: list[dict[int, int]],
@@ -1362,15 +1374,13 @@ def _schedule(
         )
     scheduling.order_new_cards_many(col, in_order, checkpoint)
     holds = []
-    for lp, nids in zip(lessons, nids_by_lesson, strict=True):
+    for lp, nids, lesson_did in zip(lessons, nids_by_lesson, lesson_dids, strict=True):
         assert lp.lesson is not None
-        lesson_did = col.decks.id_for_name(lp.deck_name)
-        if lesson_did is not None:
-            holds.append(
-                scheduling.LessonHolds(
-                    lp.lesson.identity, lesson_did, scheduling.parse_prerequisites(lp.lesson), nids
-                )
+        holds.append(
+            scheduling.LessonHolds(
+                lp.lesson.identity, lesson_did, scheduling.parse_prerequisites(lp.lesson), nids
             )
+        )
     result.messages += scheduling.update_holds(col, config, holds, edits)
     checkpoint()
     edits.flush(col, checkpoint)

@@ -903,6 +903,8 @@ def update_holds(
             holds[item.identity] = entry
         else:
             holds.pop(item.identity, None)
+        if not ((waiting and held_now) or released):
+            continue
         label = (col.decks.name_if_exists(DeckId(item.deck_id)) or "").rsplit("::", 1)[-1]
         if waiting and held_now:
             parts = "; ".join(
