@@ -683,38 +683,27 @@ def plan_files(
     stamps: dict[str, tuple[list[int], int]] = {}  # name -> (LessonFile.stat, when looked at)
     started = time.time_ns()
 
-    def unchanged(digest: str) -> dict[str, Any] | None:
-        rec = known.get(digest)
-        if (
-            rec
-            and rec.get("fp") == fp
-            and stats.get(rec["key"]) == (rec["count"], rec["mod"], rec["size"])
-            and rec["key"] not in seen_keys  # else parse it: the duplicate check speaks
-        ):
-            return rec
-        return None
-
     for item in files:
         data: bytes | None
         if isinstance(item, LessonFile):
             name, data = item.name, None
             stamps[name] = (item.stat, started)
             seen = on_disk.get(os.path.abspath(name))
-            if (
-                seen is not None
-                and seen["stat"] == item.stat
-                and _trusted(seen)
-                and unchanged(seen["sha1"])
-            ):
-                digest = seen["sha1"]
+            if seen is not None and seen["stat"] == item.stat and _trusted(seen):
+                digest = seen["sha1"]  # the content it had: read only if it must be parsed
             else:
                 data = item.read()
                 digest = hashlib.sha1(data).hexdigest()
         else:
             name, data = item
             digest = hashlib.sha1(data).hexdigest()
-        rec = unchanged(digest)
-        if rec is not None:
+        rec = known.get(digest)
+        if (
+            rec is not None
+            and rec["fp"] == fp
+            and stats.get(rec["key"]) == (rec["count"], rec["mod"], rec["size"])
+            and rec["key"] not in seen_keys  # else parse it: the duplicate check speaks
+        ):
             seen_keys[rec["key"]] = name
             skipped.append(
                 LessonPlan(
@@ -727,7 +716,7 @@ def plan_files(
                 )
             )
             continue
-        if data is None:  # (not reached: a LessonFile is read unless its record says unchanged)
+        if data is None:  # its notes changed since: plan it again
             assert isinstance(item, LessonFile)
             data = item.read()
         # Render later, only what is written (new notes: while Anki stores the previous batch).
@@ -915,16 +904,14 @@ def apply_plan(
     ``release_text``: the caller will not use the plan's lessons again, so each card's markdown
     is let go once its note is written (a large import then peaks much lower)."""
     result = ImportResult()
-    steps: list[UndoStep] = []
+    step = UndoStep(col, UNDO_NAME)
 
     def work() -> None:
-        step = UndoStep(col, UNDO_NAME)
-        steps.append(step)
         try:
             _apply(col, plan, config, result, step.checkpoint, release_text)
             result.changes = step.finish()
         except BaseException:
-            step.roll_back()
+            step.roll_back()  # inside the transaction: undo acts on changes still there
             raise
 
     # One database transaction around the many backend operations: each would otherwise commit
@@ -933,8 +920,8 @@ def apply_plan(
     try:
         _db(col).transact(work)
     except BaseException:
-        if steps and steps[0].finished:
-            steps[0].discard()  # the commit itself failed
+        if step.finished:
+            step.discard()  # the commit itself failed
         raise
     _save_cache(col, plan, config, cache_path)
     return result
@@ -1267,10 +1254,8 @@ def _note_ids_by_lesson(
 
 
 def _foreign_json(nt: NotetypeDict, notes: list[dict[str, Any]]) -> bytes:
-    """The request ``import_json_string`` sends (a protobuf ``String``), built from the UTF-8
-    JSON directly: passing a ``str`` would cost two more copies of every batch (one of them
-    twice the size for text with box-drawing characters)."""
-    data = orjson.dumps(
+    """Anki's foreign-data JSON for these notes, as UTF-8 bytes (see _add_foreign_notes)."""
+    return orjson.dumps(
         {
             "notes": notes,
             "default_deck": 1,
@@ -1279,7 +1264,6 @@ def _foreign_json(nt: NotetypeDict, notes: list[dict[str, Any]]) -> bytes:
             "dupe_resolution": "Duplicate",
         }
     )
-    return _STRING_FIELD + _varint(len(data)) + data
 
 
 _STRING_FIELD = b"\x0a"  # field 1, length-delimited: anki.generic_pb2.String.val
@@ -1316,17 +1300,20 @@ def _load_malloc_trim() -> Callable[[], None]:
 _give_back_memory = _load_malloc_trim()
 
 
-def _add_foreign_notes(col: Collection, request: bytes, count: int) -> None:
-    """Add notes (with their GUIDs) through Anki's own bulk JSON import, creating decks as needed."""
+def _add_foreign_notes(col: Collection, data: bytes, count: int) -> None:
+    """Add notes (with their GUIDs) through Anki's own bulk JSON import, creating decks as needed.
+
+    The request (a protobuf ``String``) is built from the UTF-8 JSON directly: passing a ``str``
+    to ``col.import_json_string`` would cost two more copies of every batch, one of them twice
+    the size for text with box-drawing characters (37 MB more at the peak of 10,000 notes)."""
     backend = col._backend
     if hasattr(backend, "import_json_string_raw"):
         out = ImportResponse()
-        out.ParseFromString(backend.import_json_string_raw(request))
-    else:  # not seen in 26.x: the public call, from the same JSON
-        start = 1
-        while request[start] & 0x80:  # skip the length (a varint)
-            start += 1
-        out = col.import_json_string(request[start + 1 :].decode())
+        out.ParseFromString(
+            backend.import_json_string_raw(_STRING_FIELD + _varint(len(data)) + data)
+        )
+    else:  # not seen in 26.x: the public call
+        out = col.import_json_string(data.decode())
     added = len(out.log.new) + len(out.log.duplicate)
     if added != count:
         raise RuntimeError(

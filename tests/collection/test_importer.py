@@ -396,6 +396,10 @@ def test_files_known_unchanged_are_not_read(
     monkeypatch.setattr(importer.LessonFile, "read", counted)
     again = importer.import_files(col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache)
     assert (again.unchanged, again.updated, reads) == (5, 0, [])
+    # The file did not change but one of its notes was deleted in Anki: read, planned, re-added.
+    col.remove_notes([notes_by_card(col)[3]])
+    back = importer.import_files(col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache)
+    assert (back.added, back.unchanged, reads) == (1, 4, [str(path)])
     _write(
         path,
         lv.replace_in_card(lesson4_text, 1, "Each output position", "Every output position"),
@@ -404,7 +408,7 @@ def test_files_known_unchanged_are_not_read(
     changed = importer.import_files(
         col, importer.iter_lesson_files([path]), CONFIG, cache_path=cache
     )
-    assert (changed.updated, reads) == (1, [str(path)])
+    assert (changed.updated, reads) == (1, [str(path)] * 2)
 
 
 def test_a_copy_keeping_size_and_time_is_read(
