@@ -42,7 +42,7 @@ from anki.notes import Note, NoteId
 from ..config import Config
 from ..lesson.errors import LessonError
 from ..lesson.model import Card, Lesson
-from ..lesson.parse import gc_paused, parse_text, read_lesson_file
+from ..lesson.parse import gc_paused, parse_text, read_lesson_file, unreadable
 from ..lesson.render import render_markdown
 from . import naming, review_filter, scheduling
 from .decks import DeckEdits
@@ -535,9 +535,11 @@ def plan_import(
     lessons: Sequence[Lesson],
     config: Config,
     deck_root: str | None = None,
-    _ids_by_key: dict[str, str] | None = None,
+    *,
+    known_ids: dict[str, str] | None = None,
 ) -> ImportPlan:
-    """What importing these lessons would do. Read-only. Raises LessonError for two files of one lesson."""
+    """What importing these lessons would do. Read-only. Raises LessonError for two files of one
+    lesson. ``known_ids``: each lesson's note ids, when the caller just read them."""
     seen: dict[str, Lesson] = {}
     for lesson in lessons:
         other = seen.get(lesson.identity)
@@ -550,7 +552,7 @@ def plan_import(
             )
         seen[lesson.identity] = lesson
     nt = find_notetype(col)
-    existing = _existing_by_lesson(col, nt, (lesson_key(lesson) for lesson in lessons), _ids_by_key)
+    existing = _existing_by_lesson(col, nt, (lesson_key(lesson) for lesson in lessons), known_ids)
     plan = ImportPlan(on_conflict=config.on_conflict)
     for lesson in lessons:
         plan.lessons.append(_plan_lesson(lesson, config, existing[lesson_key(lesson)], deck_root))
@@ -734,7 +736,7 @@ def plan_files(
                 1,
                 f"this is the same lesson as {seen_keys[lesson_key(lesson)]}; import only one of the two files",
             )
-    plan = plan_import(col, lessons, config, deck_root, ids_by_key)
+    plan = plan_import(col, lessons, config, deck_root, known_ids=ids_by_key)
     for lp, digest in zip(plan.lessons, digests, strict=True):
         lp.work.digest = digest
     plan.lessons = skipped + plan.lessons
@@ -1108,18 +1110,7 @@ def _apply(
         assert lp.lesson is not None
         edits.add(lesson_did, _describe(_deck_description(lp.lesson, config, len(lp.lesson.cards))))
     nids_by_lesson = _note_ids_by_lesson(col, lessons, added_guids)
-    lesson_dids = [did for _lp, did in lesson_decks]
-    _schedule(
-        col,
-        lessons,
-        lesson_dids,
-        config,
-        deck_schedules,
-        nids_by_lesson,
-        edits,
-        result,
-        checkpoint,
-    )
+    _schedule(col, lesson_decks, config, deck_schedules, nids_by_lesson, edits, result, checkpoint)
 
 
 def _add_in_background(
@@ -1326,8 +1317,7 @@ def _add_foreign_notes(col: Collection, data: bytes, count: int) -> None:
 
 def _schedule(
     col: Collection,
-    lessons: list[LessonPlan],
-    lesson_dids: list[DeckId],
+    lesson_decks: list[tuple[LessonPlan, DeckId]],
     config: Config,
     deck_schedules: dict[DeckId, tuple[str, int, float]],
     nids_by_lesson: list[dict[int, int]],
@@ -1336,6 +1326,7 @@ def _schedule(
     checkpoint: Callable[[], None],
 ) -> None:
     """Presets, new-card order, held-back cards and the critical filter (other modules)."""
+    lessons = [lp for lp, _did in lesson_decks]
     if deck_schedules:
         result.messages += scheduling.configure_decks(
             col,
@@ -1361,7 +1352,7 @@ def _schedule(
         )
     scheduling.order_new_cards_many(col, in_order, checkpoint)
     holds = []
-    for lp, nids, lesson_did in zip(lessons, nids_by_lesson, lesson_dids, strict=True):
+    for (lp, lesson_did), nids in zip(lesson_decks, nids_by_lesson, strict=True):
         assert lp.lesson is not None
         holds.append(
             scheduling.LessonHolds(
@@ -1404,9 +1395,7 @@ class LessonFile:
         try:
             st = os.stat(name)
         except OSError as e:
-            raise LessonError(
-                name, 1, f"cannot read the file ({e.strerror or e}); check the path"
-            ) from None
+            raise unreadable(name, e) from None
         return LessonFile(name, [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev])
 
     def read(self) -> bytes:

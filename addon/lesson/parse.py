@@ -1156,6 +1156,11 @@ def _parse(data: str | bytes, file: str, render: bool = True) -> Lesson:
     )
 
 
+def unreadable(name: str, e: OSError) -> LessonError:
+    """The error for a lesson file that cannot be read (or looked at)."""
+    return LessonError(name, 1, f"cannot read the file ({e.strerror or e}); check the path")
+
+
 def read_lesson_file(path: str | os.PathLike[str]) -> tuple[str, bytes]:
     """(name, bytes) of a lesson file; LessonError (line 1) when it cannot be read."""
     name = os.fspath(path)
@@ -1163,9 +1168,7 @@ def read_lesson_file(path: str | os.PathLike[str]) -> tuple[str, bytes]:
         with open(name, "rb") as f:
             return name, f.read()
     except OSError as e:
-        raise LessonError(
-            name, 1, f"cannot read the file ({e.strerror or e}); check the path"
-        ) from None
+        raise unreadable(name, e) from None
 
 
 def parse_file(path: str | os.PathLike[str], render: bool = True) -> Lesson:
