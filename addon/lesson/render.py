@@ -538,10 +538,14 @@ _SIMPLE_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])[ \t]+(\S.*)")
 _PIPE_WS = re.compile(r"[^\S\n]*\|[^\S\n]*")
 _LINE_EDGE_WS = re.compile(r"[^\S\n]*\n[^\S\n]*")
 _CLOSERS: dict[str, re.Pattern[str]] = {}
-_LIST_GOES_ON = " -*+0123456789"
-# A line that _list would take as an item (see _LIST): after a blank line, a list goes on only
-# with such a line or an indented one ("**Bold:**" or "---" after a blank line end it).
+# A line that _list would take as an item (see _LIST).
 _ITEM_START = re.compile(r"(?:[-*+]|\d{1,9}[.)])(?:[ \t]|\n|\Z)")
+
+
+def _list_goes_on(text: str, j: int) -> bool:
+    """After a blank line, does a list go on with the line at j? Only with an indented line or
+    an item ("**Bold:**" or "---" after a blank line end it)."""
+    return text[j] == " " or _ITEM_START.match(text, j) is not None
 
 _P, _H, _UL, _TABLE = 0, 1, 2, 3
 
@@ -672,7 +676,7 @@ def _region_end(text: str, p: int) -> int:
         if k < 0:
             return n
         j = _after_blank(text, k + 1)
-        if j >= n or (text[j] not in _LIST_GOES_ON and not text[j].isdigit()):
+        if j >= n or not _list_goes_on(text, j):
             return k
         p = j
 
@@ -814,8 +818,8 @@ def _simple_list(doc: _Doc, text: str, start: int) -> int:
     end = len(text) if k < 0 else k
     if k >= 0:
         j = _after_blank(text, k + 1)
-        if j < len(text) and (text[j] == " " or _ITEM_START.match(text, j)):
-            return -1  # _list would go on (indented content, or another item): _blocks
+        if j < len(text) and _list_goes_on(text, j):
+            return -1  # _blocks
     items: list[str] = []
     ordered: bool | None = None
     first = ""
