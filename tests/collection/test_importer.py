@@ -296,6 +296,15 @@ def _collection_state(col: Collection) -> tuple[object, ...]:
     )
 
 
+def _fail_after_adding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the next import fail after its decks were created and its notes added."""
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importer, "_schedule", fail)
+
+
 def test_failure_midway_changes_nothing(
     col: Collection, lesson4_text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -305,11 +314,7 @@ def test_failure_midway_changes_nothing(
     before = _collection_state(col)
     edited = lv.replace_in_card(lesson4_text, 1, "Each output position", "Every output position")
     other = lesson4_text.replace("Lesson 4", "Lesson 9").replace("Lesson_4.md", "Lesson_9.md")
-
-    def fail(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("the disk is full")
-
-    monkeypatch.setattr(importer, "_schedule", fail)
+    _fail_after_adding(monkeypatch)
     with pytest.raises(RuntimeError, match="disk is full"):
         do_import(col, ("Lesson_4.md", edited), ("Lesson_9.md", other))
     assert _collection_state(col) == before
@@ -329,11 +334,7 @@ def test_failed_first_import_leaves_nothing_to_undo_or_redo(
     col: Collection, lesson4_text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = _collection_state(col)
-
-    def fail(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("the disk is full")
-
-    monkeypatch.setattr(importer, "_schedule", fail)
+    _fail_after_adding(monkeypatch)
     with pytest.raises(RuntimeError):
         do_import(col, ("Lesson_4.md", lesson4_text))
     assert _collection_state(col) == before
