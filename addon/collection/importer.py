@@ -9,6 +9,8 @@ Re-import is a sync, not a second copy:
 - a note whose fields differ from what we last wrote was edited in Anki: by default it is kept
   and reported as a conflict (config ``on_conflict``);
 - notes whose card is gone from the file are retired (suspended + tagged), never deleted here.
+
+Applying runs in one database transaction: an error leaves the collection as it was.
 """
 
 from __future__ import annotations
