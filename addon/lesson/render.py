@@ -547,6 +547,7 @@ def _list_goes_on(text: str, j: int) -> bool:
     an item ("**Bold:**" or "---" after a blank line end it)."""
     return text[j] == " " or _ITEM_START.match(text, j) is not None
 
+
 _P, _H, _UL, _TABLE = 0, 1, 2, 3
 
 
