@@ -299,13 +299,14 @@ def _existing_by_lesson(
     nt: NotetypeDict | None,
     keys: Iterable[str],
     known_ids: dict[str, str] | None = None,
-) -> dict[str, list[_Existing]]:
-    """The notes of these lessons (``known_ids``: their ids by lesson key, when just read)."""
+) -> tuple[dict[str, list[_Existing]], dict[str, list[int]]]:
+    """The notes of these lessons that carry an import state, and the ids of all their notes
+    (``known_ids``: those ids by lesson key, when just read)."""
     wanted = set(keys)
     out: dict[str, list[_Existing]] = {k: [] for k in wanted}
-    if nt is None or not wanted:
-        return out
     ids_by_key: dict[str, list[int]] = defaultdict(list)
+    if nt is None or not wanted:
+        return out, ids_by_key
     if known_ids is not None:
         for k in wanted:
             ids_by_key[k] = [int(x) for x in known_ids[k].split(",")] if k in known_ids else []
@@ -327,7 +328,7 @@ def _existing_by_lesson(
             if state is None:
                 continue
             out[guid[2:10]].append(_Existing(NoteId(nid), guid, mod, fields, tags.split(), state))
-    return out
+    return out, ids_by_key
 
 
 # ---------------------------------------------------------------------------
@@ -348,6 +349,9 @@ class _Work:
     keep: list[tuple[_Target, _Existing]] = field(default_factory=list)  # matched, nothing to write
     deck_root: str | None = None
     digest: str | None = None  # sha1 of the file's bytes, when known
+    # Ids of all the lesson's notes of our note type (retired ones too): those read when
+    # planning, then those written.
+    note_ids: set[int] = field(default_factory=set)
 
 
 def _similar(a: str, b: str) -> float:
@@ -554,10 +558,15 @@ def plan_import(
             )
         seen[lesson.identity] = lesson
     nt = find_notetype(col)
-    existing = _existing_by_lesson(col, nt, (lesson_key(lesson) for lesson in lessons), known_ids)
+    existing, ids = _existing_by_lesson(
+        col, nt, (lesson_key(lesson) for lesson in lessons), known_ids
+    )
     plan = ImportPlan(on_conflict=config.on_conflict)
     for lesson in lessons:
-        plan.lessons.append(_plan_lesson(lesson, config, existing[lesson_key(lesson)], deck_root))
+        key = lesson_key(lesson)
+        lp = _plan_lesson(lesson, config, existing[key], deck_root)
+        lp.work.note_ids.update(ids.get(key, ()))
+        plan.lessons.append(lp)
     return plan
 
 
@@ -639,15 +648,18 @@ class _Scan(NamedTuple):
     retired: dict[str, int]  # lesson key -> notes tagged retired
 
 
-def _lesson_stats(col: Collection, nt: NotetypeDict | None, config: Config) -> _Scan:
-    """Per lesson key, for all our notes, in one query: statistics that any note added,
-    deleted, edited or retagged since changes, the note ids, the retired count. (Only columns
-    stored before the fields are read: no note's text is scanned.)"""
+def _lesson_stats(
+    col: Collection, nt: NotetypeDict | None, config: Config, ids: Iterable[int] | None = None
+) -> _Scan:
+    """Per lesson key, for all our notes (or those of ``ids``), in one query: statistics that
+    any note added, deleted, edited or retagged since changes, the note ids, the retired count.
+    (Only columns stored before the fields are read: no note's text is scanned.)"""
     if nt is None:
         return _Scan({}, {}, {})
+    which = "" if ids is None else f"id in ({','.join(map(str, ids))}) and "
     rows = _db(col).all(
         "select substr(guid, 3, 8), count(), max(mod), sum(mod) + sum(length(tags)), "
-        "group_concat(id), sum(tags like ?) from notes where mid = ? and guid like 'lf%' "
+        f"group_concat(id), sum(tags like ?) from notes where {which}mid = ? and guid like 'lf%' "
         "group by 1",
         f"% {naming.retired_tag(config)} %",
         nt["id"],
@@ -743,13 +755,17 @@ def plan_files(
         lp.work.digest = digest
     plan.lessons = skipped + plan.lessons
     plan.file_stamps = stamps
+    plan.cache = (cache_path, cache)
     return plan
 
 
 def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: Path | None) -> None:
     if cache_path is None:
         return
-    cache = _load_cache(cache_path)
+    if plan.cache is not None and plan.cache[0] == cache_path:
+        cache = plan.cache[1]  # as read when planning (not read and validated again)
+    else:
+        cache = _load_cache(cache_path)
     files: dict[str, Any] = cache.get("files", {})
     paths: dict[str, dict[str, Any]] = cache.get("paths", {})
     new_paths = dict(paths)
@@ -771,8 +787,11 @@ def _save_cache(col: Collection, plan: ImportPlan, config: Config, cache_path: P
     if not parsed and new_paths == paths:
         return  # nothing was parsed: the cache already knows every file
     if parsed:
-        nt = find_notetype(col)
-        scan = _lesson_stats(col, nt, config)
+        # Only the written lessons' notes are read (by id). A note of theirs that this import did
+        # not know of (e.g. synced in since planning) makes the next import plan the lesson
+        # again: the statistics then differ.
+        ids = {nid for lp in parsed for nid in lp.work.note_ids}
+        scan = _lesson_stats(col, find_notetype(col), config, ids)
         stats, retired = scan.stats, scan.retired
         parsed = [lp for lp in parsed if lp.work.key in stats]
         # forget older digests of the lessons written now
@@ -1112,6 +1131,8 @@ def _apply(
         assert lp.lesson is not None
         edits.add(lesson_did, _describe(_deck_description(lp.lesson, config, len(lp.lesson.cards))))
     nids_by_lesson = _note_ids_by_lesson(col, lessons, added_guids)
+    for lp, nids in zip(lessons, nids_by_lesson, strict=True):
+        lp.work.note_ids.update(nids.values())
     _schedule(col, lesson_decks, config, deck_schedules, nids_by_lesson, edits, result, checkpoint)
 
 

@@ -54,6 +54,8 @@ class ImportPlan:
     on_conflict: str = "keep"
     # Internal to the importer: file name -> (LessonFile.stat, when it was looked at, in ns).
     file_stamps: dict[str, tuple[list[int], int]] = field(default_factory=dict, repr=False)
+    # Internal to the importer: the cache file as read when planning (path, records).
+    cache: tuple[Any, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def warnings(self) -> list[str]:

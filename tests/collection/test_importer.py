@@ -370,6 +370,34 @@ def test_unchanged_fast_path_uses_the_cache(
     assert plan.count("unchanged") == 5
 
 
+def test_a_file_written_with_changes_is_skipped_next_time(
+    col: Collection, lesson4_text: str, tmp_path: Path
+) -> None:
+    """After an import that updated, added and retired notes of a lesson, the cache knows the
+    lesson as it now is: importing the same file again does not even parse it."""
+    cache = tmp_path / "cache.json"
+    importer.import_files(col, [("Lesson_4.md", lesson4_text.encode())], CONFIG, cache_path=cache)
+    edited = lv.replace_in_card(lesson4_text, 1, "Each output position", "Every output position")
+    edited = lv.append_card(
+        lv.remove_card(edited, 3),
+        lv.new_card(6, "Easy", "What does layer normalization normalize?", "Each token's features."),
+    )
+    files = [("Lesson_4.md", edited.encode())]
+    result = importer.import_files(col, files, CONFIG, cache_path=cache)
+    assert (result.updated, result.added, result.retired) == (1, 1, 1)
+    plan = importer.plan_files(col, files, CONFIG, cache_path=cache)
+    assert plan.lessons[0].lesson is None  # not even parsed
+    assert (plan.count("unchanged"), plan.has_changes) == (5, False)
+    # Touching one of the lesson's notes (here the retired one) still makes it be planned again.
+    time.sleep(max(0.0, 1.05 - (time.time() % 1.0)))
+    retired = col.find_notes("tag:lessons::retired")
+    assert len(retired) == 1
+    col.tags.bulk_add(retired, "mine")
+    plan = importer.plan_files(col, files, CONFIG, cache_path=cache)
+    assert plan.lessons[0].lesson is not None
+    assert (plan.count("unchanged"), plan.has_changes) == (5, False)
+
+
 def _write(path: Path, text: str, age_s: float) -> None:
     path.write_text(text, encoding="utf-8")
     when = time.time() - age_s
