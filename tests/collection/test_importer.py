@@ -380,7 +380,9 @@ def test_a_file_written_with_changes_is_skipped_next_time(
     edited = lv.replace_in_card(lesson4_text, 1, "Each output position", "Every output position")
     edited = lv.append_card(
         lv.remove_card(edited, 3),
-        lv.new_card(6, "Easy", "What does layer normalization normalize?", "Each token's features."),
+        lv.new_card(
+            6, "Easy", "What does layer normalization normalize?", "Each token's features."
+        ),
     )
     files = [("Lesson_4.md", edited.encode())]
     result = importer.import_files(col, files, CONFIG, cache_path=cache)
