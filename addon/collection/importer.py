@@ -688,61 +688,90 @@ def plan_files(
     known: dict[str, dict[str, Any]] = cache.get("files", {})
     fp = _config_fingerprint(config, deck_root)
     nt = find_notetype(col)
-    scan = _lesson_stats(col, nt, config) if known else None
-    stats = scan.stats if scan else {}
-    ids_by_key = scan.ids if scan else None
-    lessons: list[Lesson] = []
-    digests: list[str] = []
-    skipped: list[LessonPlan] = []
+    parsed: list[tuple[int, Lesson, str]] = []  # (position in files, lesson, digest)
+    skipped: list[tuple[int, LessonPlan]] = []
     seen_keys: dict[str, str] = {}
     on_disk: dict[str, dict[str, Any]] = cache.get("paths", {})
     stamps: dict[str, tuple[list[int], int]] = {}  # name -> (LessonFile.stat, when looked at)
     started = time.time_ns()
 
-    for item in files:
-        data: bytes | None
-        if isinstance(item, LessonFile):
-            name, data = item.name, None
-            stamps[name] = (item.stat, started)
-            seen = on_disk.get(os.path.abspath(name))
-            if seen is not None and seen["stat"] == item.stat and _trusted(seen):
-                digest = seen["sha1"]  # the content it had: read only if it must be parsed
-            else:
-                data = item.read()
-                digest = hashlib.sha1(data).hexdigest()
-        else:
-            name, data = item
-            digest = hashlib.sha1(data).hexdigest()
-        rec = known.get(digest)
-        if (
-            rec is not None
-            and rec["fp"] == fp
-            and stats.get(rec["key"]) == (rec["count"], rec["mod"], rec["size"])
-            and rec["key"] not in seen_keys  # else parse it: the duplicate check speaks
-        ):
-            seen_keys[rec["key"]] = name
-            skipped.append(
-                LessonPlan(
-                    file=name,
-                    label=rec["label"],
-                    deck_name=rec["deck"],
-                    lesson=None,
-                    skipped_unchanged=rec["count"] - rec.get("retired", 0),
-                    work=_Work(key=rec["key"], targets=[], deck_root=deck_root, digest=digest),
-                )
-            )
-            continue
-        if data is None:  # its notes changed since: plan it again
-            assert isinstance(item, LessonFile)
-            data = item.read()
+    def parse(pos: int, name: str, data: bytes, digest: str) -> None:
         # Render later, only what is written (new notes: while Anki stores the previous batch).
         lesson = parse_text(data, name, render=False)
         # Export rows are only cross-checked against the cards (the warnings are kept); they
         # repeat every card's text, so they are not kept in memory for the whole import.
         lesson.export_rows = []
-        lessons.append(lesson)
-        digests.append(digest)
-        del data
+        parsed.append((pos, lesson, digest))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-flashcards") as pool:
+        # Anki reads the statistics of every lesson's notes (without holding the GIL) while the
+        # files are looked at and parsed. (The block's end waits for it, also on an error.)
+        scan_f = pool.submit(_lesson_stats, col, nt, config) if known else None
+
+        def skip(pos: int, name: str, digest: str, rec: dict[str, Any]) -> bool:
+            """Plan a file as unchanged if its lesson's notes are as its last import left them
+            (and no file before it is that lesson: then the duplicate check speaks)."""
+            assert scan_f is not None
+            stats = scan_f.result().stats
+            if (
+                stats.get(rec["key"]) != (rec["count"], rec["mod"], rec["size"])
+                or rec["key"] in seen_keys
+            ):
+                return False
+            seen_keys[rec["key"]] = name
+            skipped.append(
+                (
+                    pos,
+                    LessonPlan(
+                        file=name,
+                        label=rec["label"],
+                        deck_name=rec["deck"],
+                        lesson=None,
+                        skipped_unchanged=rec["count"] - rec.get("retired", 0),
+                        work=_Work(key=rec["key"], targets=[], deck_root=deck_root, digest=digest),
+                    ),
+                )
+            )
+            return True
+
+        # Files with the content of a former import, decided once the statistics are in (their
+        # bytes are not kept: read again if they must be parsed).
+        deferred: list[tuple[int, LessonFile, str, dict[str, Any]]] = []
+        for pos, item in enumerate(files):
+            data: bytes | None
+            if isinstance(item, LessonFile):
+                name, data = item.name, None
+                stamps[name] = (item.stat, started)
+                seen = on_disk.get(os.path.abspath(name))
+                if seen is not None and seen["stat"] == item.stat and _trusted(seen):
+                    digest = seen["sha1"]  # the content it had: read only if it must be parsed
+                else:
+                    data = item.read()
+                    digest = hashlib.sha1(data).hexdigest()
+            else:
+                name, data = item
+                digest = hashlib.sha1(data).hexdigest()
+            rec = known.get(digest)
+            if rec is not None and rec["fp"] == fp:
+                assert scan_f is not None
+                if isinstance(item, LessonFile) and not scan_f.done():
+                    deferred.append((pos, item, digest, rec))
+                    continue
+                if skip(pos, name, digest, rec):
+                    continue
+            if data is None:  # its notes changed since: plan it again
+                assert isinstance(item, LessonFile)
+                data = item.read()
+            parse(pos, name, data, digest)
+            del data
+        for pos, item, digest, rec in deferred:
+            if not skip(pos, item.name, digest, rec):
+                data = item.read()
+                parse(pos, item.name, data, hashlib.sha1(data).hexdigest())
+                del data
+        ids_by_key = scan_f.result().ids if scan_f is not None else None
+    parsed.sort(key=lambda x: x[0])
+    lessons = [lesson for _pos, lesson, _digest in parsed]
     for lesson in lessons:
         if lesson_key(lesson) in seen_keys:
             raise LessonError(
@@ -751,9 +780,10 @@ def plan_files(
                 f"this is the same lesson as {seen_keys[lesson_key(lesson)]}; import only one of the two files",
             )
     plan = plan_import(col, lessons, config, deck_root, known_ids=ids_by_key)
-    for lp, digest in zip(plan.lessons, digests, strict=True):
+    for lp, (_pos, _lesson, digest) in zip(plan.lessons, parsed, strict=True):
         lp.work.digest = digest
-    plan.lessons = skipped + plan.lessons
+    skipped.sort(key=lambda x: x[0])
+    plan.lessons = [lp for _pos, lp in skipped] + plan.lessons
     plan.file_stamps = stamps
     plan.cache = (cache_path, cache)
     return plan

@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anki.collection import Collection
@@ -346,6 +347,40 @@ def test_two_files_of_one_lesson_are_refused(col: Collection, lesson4_text: str)
         do_import(col, ("a/Lesson_4.md", lesson4_text), ("b/Lesson_4.md", lesson4_text))
     assert "same lesson" in str(err.value)
     assert col.note_count() == 0
+
+
+@pytest.mark.parametrize("slow_statistics", [False, True])
+def test_a_copy_of_an_imported_file_is_refused_too(
+    col: Collection,
+    lesson4_text: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    slow_statistics: bool,
+) -> None:
+    """The copy has the content of the last import, so the cache would skip it: it is parsed
+    and refused, whichever of the two comes first, and whether the files are decided on as they
+    come or after all of them (when the notes' statistics are read slower than the files)."""
+    if slow_statistics:
+        real = importer._lesson_stats
+
+        def slow(*args: Any, **kwargs: Any) -> Any:
+            time.sleep(0.3)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(importer, "_lesson_stats", slow)
+    cache = tmp_path / "cache.json"
+    first, copy = tmp_path / "a" / "Lesson_4.md", tmp_path / "b" / "Lesson_4.md"
+    for path in (first, copy):
+        path.parent.mkdir()
+        _write(path, lesson4_text, age_s=60)
+    importer.import_files(col, importer.iter_lesson_files([first]), CONFIG, cache_path=cache)
+    before = _collection_state(col)
+    for order in ([first, copy], [copy, first]):
+        with pytest.raises(LessonError) as err:
+            importer.import_files(col, importer.iter_lesson_files(order), CONFIG, cache_path=cache)
+        assert "same lesson" in str(err.value)
+        assert str(first) in str(err.value) and str(copy) in str(err.value)
+        assert _collection_state(col) == before
 
 
 def test_unchanged_fast_path_uses_the_cache(
