@@ -294,19 +294,23 @@ class _Existing:
         return _fields_hash(self.fields[:ID_FIELD]) != self.state.fields_hash
 
 
+class _LessonNotes(NamedTuple):
+    existing: dict[str, list[_Existing]]  # lesson key -> its notes that carry an import state
+    ids: dict[str, list[int]]  # lesson key -> the ids of all its notes
+
+
 def _existing_by_lesson(
     col: Collection,
     nt: NotetypeDict | None,
     keys: Iterable[str],
     known_ids: dict[str, str] | None = None,
-) -> tuple[dict[str, list[_Existing]], dict[str, list[int]]]:
-    """The notes of these lessons that carry an import state, and the ids of all their notes
-    (``known_ids``: those ids by lesson key, when just read)."""
+) -> _LessonNotes:
+    """The notes of these lessons (``known_ids``: their ids by lesson key, when just read)."""
     wanted = set(keys)
     out: dict[str, list[_Existing]] = {k: [] for k in wanted}
     ids_by_key: dict[str, list[int]] = defaultdict(list)
     if nt is None or not wanted:
-        return out, ids_by_key
+        return _LessonNotes(out, ids_by_key)
     if known_ids is not None:
         for k in wanted:
             ids_by_key[k] = [int(x) for x in known_ids[k].split(",")] if k in known_ids else []
@@ -328,7 +332,7 @@ def _existing_by_lesson(
             if state is None:
                 continue
             out[guid[2:10]].append(_Existing(NoteId(nid), guid, mod, fields, tags.split(), state))
-    return out, ids_by_key
+    return _LessonNotes(out, ids_by_key)
 
 
 # ---------------------------------------------------------------------------
@@ -542,10 +546,10 @@ def plan_import(
     config: Config,
     deck_root: str | None = None,
     *,
-    known_ids: dict[str, str] | None = None,
+    notes: _LessonNotes | None = None,
 ) -> ImportPlan:
     """What importing these lessons would do. Read-only. Raises LessonError for two files of one
-    lesson. ``known_ids``: each lesson's note ids, when the caller just read them."""
+    lesson. ``notes``: the lessons' notes, when the caller just read them."""
     seen: dict[str, Lesson] = {}
     for lesson in lessons:
         other = seen.get(lesson.identity)
@@ -557,10 +561,9 @@ def plan_import(
                 "import only one of the two files",
             )
         seen[lesson.identity] = lesson
-    nt = find_notetype(col)
-    existing, ids = _existing_by_lesson(
-        col, nt, (lesson_key(lesson) for lesson in lessons), known_ids
-    )
+    if notes is None:
+        notes = _existing_by_lesson(col, find_notetype(col), map(lesson_key, lessons))
+    existing, ids = notes
     plan = ImportPlan(on_conflict=config.on_conflict)
     for lesson in lessons:
         key = lesson_key(lesson)
@@ -695,18 +698,32 @@ def plan_files(
     stamps: dict[str, tuple[list[int], int]] = {}  # name -> (LessonFile.stat, when looked at)
     started = time.time_ns()
 
-    def parse(pos: int, name: str, data: bytes, digest: str) -> None:
-        # Render later, only what is written (new notes: while Anki stores the previous batch).
-        lesson = parse_text(data, name, render=False)
-        # Export rows are only cross-checked against the cards (the warnings are kept); they
-        # repeat every card's text, so they are not kept in memory for the whole import.
-        lesson.export_rows = []
-        parsed.append((pos, lesson, digest))
-
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-flashcards") as pool:
-        # Anki reads the statistics of every lesson's notes (without holding the GIL) while the
-        # files are looked at and parsed. (The block's end waits for it, also on an error.)
+        # Anki reads the statistics of every lesson's notes, then the notes of each lesson parsed,
+        # in this thread (without holding the GIL) while the next files are looked at and parsed.
+        # (The block's end waits for it, also on an error.)
         scan_f = pool.submit(_lesson_stats, col, nt, config) if known else None
+        fetched: list[Future[_LessonNotes]] = []
+        to_fetch: list[str] = []  # keys of lessons parsed, whose notes are not asked for yet
+
+        def fetch(last: bool = False) -> None:
+            if not to_fetch or scan_f is None or not (last or scan_f.done()):
+                return
+            if not last and fetched and not fetched[-1].done():
+                return  # one query at a time: the next one asks for all the lessons parsed since
+            ids = scan_f.result().ids
+            fetched.append(pool.submit(_existing_by_lesson, col, nt, list(to_fetch), ids))
+            to_fetch.clear()
+
+        def parse(pos: int, name: str, data: bytes, digest: str) -> None:
+            # Render later, only what is written (new notes: while Anki stores the previous batch).
+            lesson = parse_text(data, name, render=False)
+            # Export rows are only cross-checked against the cards (the warnings are kept); they
+            # repeat every card's text, so they are not kept in memory for the whole import.
+            lesson.export_rows = []
+            parsed.append((pos, lesson, digest))
+            to_fetch.append(lesson_key(lesson))
+            fetch()
 
         def skip(pos: int, name: str, digest: str, rec: dict[str, Any]) -> bool:
             """Plan a file as unchanged if its lesson's notes are as its last import left them
@@ -769,7 +786,14 @@ def plan_files(
                 data = item.read()
                 parse(pos, item.name, data, hashlib.sha1(data).hexdigest())
                 del data
-        ids_by_key = scan_f.result().ids if scan_f is not None else None
+        notes: _LessonNotes | None = None
+        if scan_f is not None:
+            fetch(last=True)
+            notes = _LessonNotes({}, {})
+            for f in fetched:
+                part = f.result()
+                notes.existing.update(part.existing)
+                notes.ids.update(part.ids)
     parsed.sort(key=lambda x: x[0])
     lessons = [lesson for _pos, lesson, _digest in parsed]
     for lesson in lessons:
@@ -779,7 +803,7 @@ def plan_files(
                 1,
                 f"this is the same lesson as {seen_keys[lesson_key(lesson)]}; import only one of the two files",
             )
-    plan = plan_import(col, lessons, config, deck_root, known_ids=ids_by_key)
+    plan = plan_import(col, lessons, config, deck_root, notes=notes)
     for lp, (_pos, _lesson, digest) in zip(plan.lessons, parsed, strict=True):
         lp.work.digest = digest
     skipped.sort(key=lambda x: x[0])
