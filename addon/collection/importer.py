@@ -111,12 +111,17 @@ def _db(col: Collection) -> DBProxy:
 
 
 def _h(*parts: object) -> str:
-    """A short hash of the parts, each followed by a separator (fed one by one: the same digest
-    as one update with all of them joined, without the copy)."""
-    h = hashlib.blake2b(digest_size=8)
-    for p in parts:
-        h.update(f"{p}\x1e".encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
+    """A short hash of the parts, each followed by a separator."""
+    if not parts:
+        return hashlib.blake2b(digest_size=8).hexdigest()
+    return _digest("\x1e".join([p if type(p) is str else str(p) for p in parts]))
+
+
+def _digest(text: str) -> str:
+    """_h of one part: ``text`` and the separator."""
+    return hashlib.blake2b(
+        (text + "\x1e").encode("utf-8", "surrogatepass"), digest_size=8
+    ).hexdigest()
 
 
 def key_for_identity(identity: str) -> str:
@@ -137,8 +142,13 @@ def _norm_text(text: str) -> str:
 
 
 def _fields_hash(values: Sequence[str]) -> str:
-    """Hash of the fields as stored (Anki stores NFC text), ignoring the state field."""
-    return _h(*(v if v.isascii() else unicodedata.normalize("NFC", v) for v in values))
+    """Hash of the fields as stored (Anki stores NFC text), ignoring the state field. (The
+    separator is a starter that composes with nothing: NFC of the joined text is the join of
+    each field's NFC.)"""
+    if not values:
+        return _h()
+    text = "\x1e".join(values)
+    return _digest(text if text.isascii() else unicodedata.normalize("NFC", text))
 
 
 def _plain(html_text: str, limit: int = 90) -> str:
@@ -176,11 +186,11 @@ class _Target:
     # matched by its source hash (unchanged in a changed file) never needs them.
     @functools.cached_property
     def front_hash(self) -> str:
-        return _h(_norm_text(self.card.front_md))
+        return _digest(_norm_text(self.card.front_md))
 
     @functools.cached_property
     def back_hash(self) -> str:
-        return _h(_norm_text(self.card.back_md))
+        return _digest(_norm_text(self.card.back_md))
 
     def drop_fields(self) -> None:
         self._fields = None

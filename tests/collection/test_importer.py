@@ -555,3 +555,16 @@ def test_deck_names_as_anki_stores_them(col: Collection, lesson4_text: str) -> N
     assert sorted(d.name for d in col.decks.all_names_and_ids()) == names
     assert "Study::Lessons::Lesson 04 - Transform\u00e9rs::Easy" in names
     assert not any(n.endswith("+") for n in names)
+
+
+def test_state_hashes_do_not_change() -> None:
+    """Every imported note keeps these hashes in its import state: if they changed, the next
+    import would no longer recognise notes as unchanged. (Digests of the first release.)"""
+    assert (
+        importer._h("1", "What is attention?", 3, True, "Lessons::Lesson 04 - Transformers::Easy")
+        == "e4e5b870c1e9b851"
+    )
+    # Anki stores NFC text: the hash of the fields is that of their NFC form.
+    assert importer._fields_hash(["<p>Cafe\u0301 ─ │</p>", "Easy", "", "4"]) == "107b660c59569149"
+    assert importer._digest("What is attention?") == importer._h("What is attention?")
+    assert importer._h("What is attention?") == "cf72fb194d6c4f7c"
