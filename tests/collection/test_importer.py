@@ -559,7 +559,8 @@ def test_deck_names_as_anki_stores_them(col: Collection, lesson4_text: str) -> N
 
 def test_state_hashes_do_not_change() -> None:
     """Every imported note keeps these hashes in its import state: if they changed, the next
-    import would no longer recognise notes as unchanged. (Digests of the first release.)"""
+    import would no longer recognise notes as unchanged. (Digests the earlier, part-by-part
+    implementation gave.)"""
     assert (
         importer._h("1", "What is attention?", 3, True, "Lessons::Lesson 04 - Transformers::Easy")
         == "e4e5b870c1e9b851"
