@@ -473,7 +473,12 @@ def _plan_lesson(
                 work.keep.append((t, e))
                 plan.actions.append(
                     CardAction(
-                        "unchanged", c.number, e.nid, _plain(e.fields[0]), "edited in Anki; kept", c
+                        "unchanged",
+                        c.number,
+                        e.nid,
+                        functools.partial(_plain, e.fields[0]),
+                        "edited in Anki; kept",
+                        c,
                     )
                 )
                 continue
@@ -484,7 +489,7 @@ def _plan_lesson(
                         "conflict",
                         c.number,
                         e.nid,
-                        _plain(e.fields[0]),
+                        functools.partial(_plain, e.fields[0]),
                         "edited in Anki since the last import and changed in the file: "
                         "your edit is kept (config on_conflict: overwrite to take the file's version)",
                         c,
@@ -506,7 +511,9 @@ def _plan_lesson(
         if source_same and not was_retired:
             work.keep.append((t, e))
             plan.actions.append(
-                CardAction("unchanged", c.number, e.nid, _plain(e.fields[0]), "", c)
+                CardAction(
+                    "unchanged", c.number, e.nid, functools.partial(_plain, e.fields[0]), "", c
+                )
             )
             continue
         new_fields = t.fields()
@@ -543,7 +550,7 @@ def _plan_lesson(
                 "retire",
                 None,
                 e.nid,
-                _plain(e.fields[0]),
+                functools.partial(_plain, e.fields[0]),
                 f"card {e.state.number} is gone from the file",
             )
         )

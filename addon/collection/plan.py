@@ -6,6 +6,7 @@ and tests can assert on them; ``importer.apply_plan`` carries one out as one und
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +20,18 @@ class CardAction:
     kind: str  # one of ACTION_KINDS
     card_number: int | None  # number in the file (None when the card is gone from the file)
     note_id: int | None  # existing note, None for "add"
-    front_preview: str  # the question as plain text, shortened
+    # The question as plain text, shortened, or how to make it when first asked for.
+    preview: str | Callable[[], str]
     detail: str = (
         ""  # e.g. "answer changed", "renumbered 2 -> 3", "edited in Anki since last import"
     )
     card: Card | None = None  # the card from the file (None for "retire")
+
+    @property
+    def front_preview(self) -> str:
+        if not isinstance(self.preview, str):
+            self.preview = self.preview()
+        return self.preview
 
 
 @dataclass
