@@ -63,6 +63,8 @@ STATE_TAG = "lf1"
 IMPORT_LOGIC_VERSION = "1"
 _TITLE_DIFFICULTY = {"easy": "Easy", "medium": "Medium", "hard": "Hard"}
 _DIFF_ORDER = {"easy": 0, "medium": 1, "hard": 2}
+_MARKUP = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"<[^>]+>")
 
 
 # ---------------------------------------------------------------------------
@@ -93,7 +95,9 @@ class NoteState:
 
     @staticmethod
     def decode(text: str) -> NoteState | None:
-        parts = html.unescape(re.sub(r"<[^>]*>", "", text)).strip().split("|")
+        if "<" in text or "&" in text:  # wrapped or escaped by an editor
+            text = html.unescape(_MARKUP.sub("", text))
+        parts = text.strip().split("|")
         if len(parts) != 7 or parts[0] != STATE_TAG:
             return None
         try:
@@ -152,7 +156,7 @@ def _fields_hash(values: Sequence[str]) -> str:
 
 
 def _plain(html_text: str, limit: int = 90) -> str:
-    text = html.unescape(re.sub(r"<[^>]+>", " ", html_text))
+    text = html.unescape(_TAG.sub(" ", html_text))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -628,28 +632,27 @@ def _load_cache(path: Path | None) -> dict[str, Any]:
     }
 
 
-def _is_int(x: object) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
 def _valid_file_record(r: object) -> bool:
+    # (type() is: JSON gives plain str and int; a bool is not a count)
     return (
-        isinstance(r, dict)
-        and all(isinstance(r.get(k), str) for k in ("key", "fp", "label", "deck"))
-        and all(_is_int(r.get(k)) for k in ("count", "mod", "size", "retired"))
+        type(r) is dict
+        and type(r.get("key")) is str
+        and type(r.get("fp")) is str
+        and type(r.get("label")) is str
+        and type(r.get("deck")) is str
+        and type(r.get("count")) is int
+        and type(r.get("mod")) is int
+        and type(r.get("size")) is int
+        and type(r.get("retired")) is int
     )
 
 
 def _valid_path_record(r: object) -> bool:
     """{"stat": [size, mtime, ctime, inode, device], "sha1": ..., "seen": when looked at}"""
-    return (
-        isinstance(r, dict)
-        and isinstance(r.get("sha1"), str)
-        and _is_int(r.get("seen"))
-        and isinstance(r.get("stat"), list)
-        and len(r["stat"]) == 5
-        and all(_is_int(x) for x in r["stat"])
-    )
+    if type(r) is not dict or type(r.get("sha1")) is not str or type(r.get("seen")) is not int:
+        return False
+    stat = r.get("stat")
+    return type(stat) is list and len(stat) == 5 and all(type(x) is int for x in stat)
 
 
 def _trusted(rec: dict[str, Any]) -> bool:

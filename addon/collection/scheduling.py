@@ -559,17 +559,20 @@ def order_new_cards_many(
 _AFTER_MASTERING = re.compile(r"\bafter\b.*\bmaster", re.I)
 _ALL_OTHERS = re.compile(r"\ball\s+(?:the\s+)?other", re.I)
 _CARD_REFS = re.compile(r"\bcards?\s*#?\s*(\d[\d\s,;&/–—-]*(?:\s*(?:and|&)\s*\d+)*)", re.I)
+_AND = re.compile(r"\s*(?:and|&)\s*", re.I)
+_LIST_SEP = re.compile(r"[,;/]")
+_RANGE = re.compile(r"(\d+)\s*[-–—]\s*(\d+)")
 
 
 def _numbers(text: str) -> list[int]:
     out: list[int] = []
     for m in _CARD_REFS.finditer(text):
-        spec = re.sub(r"\s*(?:and|&)\s*", ",", m.group(1), flags=re.I)
-        for part in re.split(r"[,;/]", spec):
+        spec = _AND.sub(",", m.group(1))
+        for part in _LIST_SEP.split(spec):
             part = part.strip()
             if not part:
                 continue
-            rng = re.fullmatch(r"(\d+)\s*[-–—]\s*(\d+)", part)
+            rng = _RANGE.fullmatch(part)
             if rng:
                 a, b = int(rng.group(1)), int(rng.group(2))
                 if a <= b and b - a <= 1000:

@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .errors import LessonError, LessonWarning
 from .model import DEFAULT_SCHEDULE, DIFFICULTIES, Card, ExportRow, Lesson, Table
@@ -57,6 +57,9 @@ _CARD_REFS = re.compile(
 )
 _RANGE = re.compile(r"(\d+)\s*(?:[-–—]\s*(\d+))?")
 _WORD = re.compile(r"[a-z0-9]+")
+_BOLD_ITEM = re.compile(r"^(?:\*\*|__)(.+?)(?:\*\*|__)\s*[:\-–—]?\s*(.*)$")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_FLAG_VALUE = re.compile(r"^(yes|no|true|false|y|n|✓|✔|✗|✘|x)\b\s*[-–—:,.]?\s*(.*)$", re.I)
 
 _SECTION_NAMES = {
     "summary": ("critical knowledge summary", "key concepts", "critical knowledge"),
@@ -111,8 +114,12 @@ _MAX_MULTIPLIER = 100.0
 _MAX_INTERVAL = 36500
 
 
-@dataclass
-class _Label:
+# A label as written -> (its normalised name, whether its first word is in capitals). The same
+# few labels come back on every card.
+_LABEL_NAMES: dict[str, tuple[str, bool]] = {}
+
+
+class _Label(NamedTuple):
     name: str  # normalised: lower case, no parenthesis, single spaces
     value: str
     bold: bool
@@ -220,17 +227,20 @@ class _Parser:
         if not m:
             return None
         raw = m.group("label")
-        name = " ".join(_PAREN.sub(" ", raw).lower().split())
-        bold = bool(m.group("b1") or m.group("b2") or m.group("b3"))
-        value = m.group("value").rstrip()
-        if (
-            bold
-            and value.endswith(("**", "__"))
-            and m.group("b1")
-            and not (m.group("b2") or m.group("b3"))
-        ):
+        known = _LABEL_NAMES.get(raw)
+        if known is None:
+            if len(_LABEL_NAMES) >= 4096:
+                _LABEL_NAMES.clear()
+            known = _LABEL_NAMES[raw] = (
+                " ".join(_PAREN.sub(" ", raw).lower().split()),
+                raw.strip().split(" ")[0].isupper(),
+            )
+        b1, b2, b3, value = m.group("b1", "b2", "b3", "value")
+        value = value.rstrip()
+        bold = bool(b1 or b2 or b3)
+        if bold and b1 and not (b2 or b3) and value.endswith(("**", "__")):
             value = value[:-2].rstrip()
-        return _Label(name, value, bold, raw.strip().split(" ")[0].isupper())
+        return _Label(known[0], value, bold, known[1])
 
     def table_at(self, start: int, end: int) -> list[tuple[Table, list[int]]]:
         """Every GFM table between line indexes start and end: (table, line index of each row)."""
@@ -374,7 +384,11 @@ class _Parser:
                 break
             if state == "front":
                 t = line.lstrip()[:1]
-                lab = self.label(i) if (t in ("*", "_", "#") or ":" in line) and t else None
+                lab = (
+                    self.label(i)
+                    if t and (t in ("*", "_", "#") or ":" in line) and _may_end_front(line)
+                    else None
+                )
             else:
                 lab = self.label(i)
             i += 1
@@ -459,7 +473,7 @@ class _Parser:
             if not m:
                 continue
             item = m.group(1).strip()
-            bm = re.match(r"^(?:\*\*|__)(.+?)(?:\*\*|__)\s*[:\-–—]?\s*(.*)$", item)
+            bm = _BOLD_ITEM.match(item)
             if bm:
                 name, rest = bm.group(1).strip().rstrip(":").strip(), bm.group(2)
             elif ":" in item:
@@ -837,6 +851,18 @@ def _section_kind(title: str) -> str | None:
     return None
 
 
+# Where a label may start (see _LABEL), then "a" as a whole word: the one-letter answer label.
+_A_LABEL = re.compile(r"\s*(?:[-*+]\s+)?(?:\*\*|__)?\s*[Aa](?![A-Za-z])")
+
+
+def _may_end_front(line: str) -> bool:
+    """Could this line be a label that matters inside a FRONT: a BACK label (back, answer, a)
+    or the critical flag? (A cheap test, true for every such line: the others are front text,
+    label or not, and need no label parsing.)"""
+    low = line.lower()
+    return "back" in low or "answer" in low or "critical" in low or _A_LABEL.match(line) is not None
+
+
 def _strip_md(text: str) -> str:
     t = text.strip()
     if t[:1] not in ("*", "_", "`"):
@@ -850,13 +876,13 @@ def _strip_md(text: str) -> str:
 def _difficulty_word(rest: str) -> str:
     t = rest.strip().lstrip("|-–—:([{•·.").strip()
     t = _strip_md(t).lstrip("*_").strip()
-    m = re.match(r"[^\W\d_]+", t)
+    m = _LETTERS.match(t)
     return m.group(0) if m else ""
 
 
 def _critical(value: str) -> tuple[bool, str]:
     v = _strip_md(value)
-    m = re.match(r"^(yes|no|true|false|y|n|✓|✔|✗|✘|x)\b\s*[-–—:,.]?\s*(.*)$", v, re.I)
+    m = _FLAG_VALUE.match(v)
     if not m:
         return (False, v) if not v else (True, v)
     word = m.group(1).lower()

@@ -151,6 +151,10 @@ def test_card_heading_separators(heading: str) -> None:
         ("FRONT:", "BACK:"),
         ("**Question:**", "**Answer:**"),
         ("#### Front", "#### Back"),
+        ("**Q:**", "**A:**"),
+        ("Q:", "A:"),
+        ("- **Question**:", "- **A** :"),
+        ("__Question:__", "__a (short):__"),
     ],
 )
 def test_front_back_labels(front_label: str, back_label: str) -> None:
@@ -160,6 +164,21 @@ def test_front_back_labels(front_label: str, back_label: str) -> None:
     )
     card = parse_text(text, "f.md").cards[0]
     assert (card.front_md, card.back_md, card.concept) == ("What is X?", "X is Y.", "X")
+
+
+def test_front_keeps_lines_that_only_look_like_labels() -> None:
+    """Bold terms with a colon, "Answer ...:" or "Aside:" inside a question are question text;
+    only a BACK label (or the flag) ends it."""
+    front = (
+        "Answer the following:\n- **Streaming memory**: keeps *state*\n"
+        "1. **Back pressure**: slows producers\nAside: a note\n**Critical path**: the longest"
+    )
+    text = (
+        "# Flashcard Set: Lesson 1 - Basics\n\n### Card 1 | Easy\n\n"
+        f"**FRONT:**\n{front}\n\n**BACK:**\nX is Y.\n\n**Critical Knowledge Flag:** Yes\n"
+    )
+    card = parse_text(text, "f.md").cards[0]
+    assert (card.front_md, card.back_md, card.critical) == (front, "X is Y.", True)
 
 
 def test_back_ends_at_next_section_without_flag() -> None:
