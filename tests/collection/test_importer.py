@@ -569,3 +569,19 @@ def test_state_hashes_do_not_change() -> None:
     assert importer._fields_hash(["<p>Cafe\u0301 ─ │</p>", "Easy", "", "4"]) == "107b660c59569149"
     assert importer._digest("What is attention?") == importer._h("What is attention?")
     assert importer._h("What is attention?") == "cf72fb194d6c4f7c"
+
+
+def test_import_state_wrapped_by_an_editor_is_still_read(
+    col: Collection, lesson4_text: str
+) -> None:
+    """An editor may wrap the hidden import state in markup: the note is still the card's."""
+    do_import(col, ("Lesson_4.md", lesson4_text))
+    nid = notes_by_card(col)[2]
+    note = col.get_note(nid)
+    state_field = FIELDS[importer.ID_FIELD]
+    state = note[state_field]
+    assert importer.NoteState.decode(state) is not None
+    note[state_field] = f"<div>{state}&nbsp;</div><br>"
+    col.update_note(note)
+    again = do_import(col, ("Lesson_4.md", lesson4_text))
+    assert (again.added, again.unchanged, col.note_count()) == (0, 5, 5)
