@@ -305,7 +305,12 @@ class _Existing:
 
     @property
     def edited(self) -> bool:
-        return _fields_hash(self.fields[:ID_FIELD]) != self.state.fields_hash
+        fields = self.fields[:ID_FIELD]
+        if fields and _digest("\x1e".join(fields)) == self.state.fields_hash:
+            # Stored as written (the hash is of NFC text, so the stored text is NFC too): the
+            # usual case, without normalising each note's text again.
+            return False
+        return _fields_hash(fields) != self.state.fields_hash
 
 
 class _LessonNotes(NamedTuple):

@@ -585,3 +585,24 @@ def test_import_state_wrapped_by_an_editor_is_still_read(
     col.update_note(note)
     again = do_import(col, ("Lesson_4.md", lesson4_text))
     assert (again.added, again.unchanged, col.note_count()) == (0, 5, 5)
+
+
+def test_text_anki_stores_unnormalised_is_not_taken_for_an_edit(
+    col: Collection, lesson4_text: str
+) -> None:
+    """With Anki's text normalisation turned off, a decomposed "é" (e + U+0301) is stored as
+    written, not in NFC: the note is still known as unedited, so a changed file updates it."""
+    from anki.collection import Config as AnkiConfig
+
+    col.set_config_bool(AnkiConfig.Bool.NORMALIZE_NOTE_TEXT, False)
+    text = lv.replace_in_card(
+        lesson4_text, 1, "Each output position", "Each outpute\u0301 position"
+    )
+    do_import(col, ("Lesson_4.md", text))
+    nid = notes_by_card(col)[1]
+    assert "e\u0301" in col.get_note(nid)["Front"] + col.get_note(nid)["Back"]
+    again = do_import(col, ("Lesson_4.md", text))
+    assert (again.unchanged, again.updated, again.conflicts) == (5, 0, [])
+    changed = lv.replace_in_card(text, 1, "Each outpute\u0301", "Every outpute\u0301")
+    result = do_import(col, ("Lesson_4.md", changed))
+    assert (result.updated, result.conflicts) == (1, [])
