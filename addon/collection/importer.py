@@ -230,11 +230,11 @@ def _subdeck_names(lesson: Lesson) -> dict[int, str]:
     pairs: dict[str, Counter[tuple[int, float]]] = defaultdict(Counter)
     for c in lesson.cards:
         pairs[c.difficulty][(c.initial_interval_days, c.multiplier)] += 1
+    main = {d: counts.most_common(1)[0][0] for d, counts in pairs.items()}
     out = {}
     for c in lesson.cards:
-        counts = pairs[c.difficulty]
         name = _TITLE_DIFFICULTY[c.difficulty]
-        main_pair = counts.most_common(1)[0][0]
+        main_pair = main[c.difficulty]
         pair = (c.initial_interval_days, c.multiplier)
         if pair != main_pair:
             name = f"{name} ({pair[0]}d x {pair[1]:g})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -11,6 +12,7 @@ from ..lesson.model import Lesson
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=4096)  # the same concepts and levels come back card after card
 def slug(text: str) -> str:
     """'Scaled Dot-Product Attention' -> 'scaled_dot_product_attention' (ASCII, for tags)."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
