@@ -1035,12 +1035,18 @@ def apply_plan(
 ADD_CHUNK = 1000
 # The last batch is small: nothing is left to render while Anki adds it.
 LAST_CHUNK = 200
+# So is the first: Anki starts adding sooner.
+FIRST_CHUNK = 200
 # Batches rendered ahead of the worker.
 MAX_QUEUED = 2
 
 
 def _batch_sizes(total: int) -> Iterator[int]:
-    """E.g. 10,000 notes: nine batches of 1,000, then 800, then 200."""
+    """E.g. 10,000 notes: 200 (so that Anki starts sooner), nine batches of 1,000, then 600 and
+    200."""
+    if total > ADD_CHUNK + 2 * LAST_CHUNK:
+        yield FIRST_CHUNK
+        total -= FIRST_CHUNK
     while total > ADD_CHUNK + LAST_CHUNK:
         yield ADD_CHUNK
         total -= ADD_CHUNK

@@ -606,3 +606,13 @@ def test_text_anki_stores_unnormalised_is_not_taken_for_an_edit(
     changed = lv.replace_in_card(text, 1, "Each outpute\u0301", "Every outpute\u0301")
     result = do_import(col, ("Lesson_4.md", changed))
     assert (result.updated, result.conflicts) == (1, [])
+
+
+@pytest.mark.parametrize("total", [0, 1, 200, 401, 1000, 1401, 2500, 10_000, 10_001])
+def test_note_batches_cover_every_note_once(total: int) -> None:
+    """The adds are split into batches of at most ADD_CHUNK notes; a large import starts and ends
+    with a small one (Anki starts sooner and ends soon after the last note is rendered)."""
+    sizes = list(importer._batch_sizes(total))
+    assert sum(sizes) == total and all(0 < n <= importer.ADD_CHUNK for n in sizes)
+    if total >= 10_000:
+        assert sizes[0] == importer.FIRST_CHUNK and sizes[-1] == importer.LAST_CHUNK
