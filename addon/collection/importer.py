@@ -1139,7 +1139,7 @@ def _apply(
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, 0.0001))
     try:
-        _add_in_background(col, config, nt, new_decks, batches(), checkpoint)
+        created = _add_in_background(col, config, nt, new_decks, batches(), checkpoint)
     finally:
         sys.setswitchinterval(interval)
     if new_decks:
@@ -1218,7 +1218,11 @@ def _apply(
     nids_by_lesson = _note_ids_by_lesson(col, lessons, added_guids)
     for lp, nids in zip(lessons, nids_by_lesson, strict=True):
         lp.work.note_ids.update(nids.values())
-    _schedule(col, lesson_decks, config, deck_schedules, nids_by_lesson, edits, result, checkpoint)
+    # The presets' deck index starts from the names just read and the presets just set.
+    index = scheduling.DeckIndex(col, decks.names, created)
+    _schedule(
+        col, lesson_decks, config, deck_schedules, nids_by_lesson, edits, result, checkpoint, index
+    )
 
 
 def _add_in_background(
@@ -1228,9 +1232,10 @@ def _add_in_background(
     new_decks: list[scheduling.NewDeck],
     batches: Iterator[list[dict[str, Any]]],
     checkpoint: Callable[[], None],
-) -> None:
+) -> dict[int, int]:
     """Create the new decks (here), then add the batches of notes in a worker thread while this
-    thread builds the next batches. The first failure stops the rest and is raised."""
+    thread builds the next batches. The first failure stops the rest and is raised. Returns the
+    preset of each deck created (by deck id)."""
     failed = threading.Event()
 
     def guarded(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
@@ -1248,7 +1253,7 @@ def _add_in_background(
 
     # The new decks first, here: one small backend call per deck, which a thread competing for
     # the GIL would make slower (measured), while the few large note batches overlap well.
-    scheduling.prepare_new_decks(col, config, new_decks, checkpoint)
+    created = scheduling.prepare_new_decks(col, config, new_decks, checkpoint)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-flashcards") as pool:
         outstanding: deque[Future[None]] = deque()
         try:
@@ -1262,6 +1267,7 @@ def _add_in_background(
         except BaseException:
             failed.set()
             raise
+    return created
 
 
 def _initial_description(lp: LessonPlan, config: Config) -> str:
@@ -1432,6 +1438,7 @@ def _schedule(
     edits: DeckEdits,
     result: ImportResult,
     checkpoint: Callable[[], None],
+    index: scheduling.DeckIndex | None = None,
 ) -> None:
     """Presets, new-card order, held-back cards and the critical filter (other modules)."""
     lessons = [lp for lp, _did in lesson_decks]
@@ -1445,6 +1452,7 @@ def _schedule(
             ],
             edits,
             checkpoint,
+            index,
         )
     # New cards in the lesson's order (already so for notes this import added).
     card_rows: dict[int, list[int]] = defaultdict(list)

@@ -221,15 +221,16 @@ def prepare_new_decks(
     config: Config,
     new: list[NewDeck],
     checkpoint: Callable[[], None] = noop,
-) -> None:
+) -> dict[int, int]:
     """Create decks on their add-on preset with their description in one operation each (rather
-    than letting the note import create them on Default and updating each afterwards).
+    than letting the note import create them on Default and updating each afterwards). Returns
+    the preset of each deck created (by deck id).
 
     Missing or outdated add-on presets are saved first, all in one ``update_deck_configs`` whose
     target is the Default deck, sent back on its own preset (so it does not change).
     :func:`configure_decks` afterwards finds these decks already as they should be."""
     if not new:
-        return
+        return {}
     retention_by_diff = {k.lower(): float(v) for k, v in config.fsrs_desired_retention.items()}
     diffs_by_pair: dict[tuple[int, float], set[str]] = {}
     for nd in new:
@@ -283,6 +284,7 @@ def prepare_new_decks(
     if stored != known:
         col.set_config(PRESETS_KEY, stored, undoable=True)
     template = col.decks.new_deck_legacy(False)
+    created: dict[int, int] = {}
     for i, nd in enumerate(sorted(new, key=lambda d: d.name.count("::"))):  # parents first
         deck = dict(template)  # only top-level keys change
         deck["name"] = nd.name
@@ -292,10 +294,11 @@ def prepare_new_decks(
             pair = _clamped(nd.schedule.initial_interval_days, nd.schedule.multiplier)
             deck["conf"] = chosen[pair].id
         deck["desc"] = nd.description
-        col.decks.add_deck_legacy(deck)
+        created[col.decks.add_deck_legacy(deck).id] = deck["conf"]
         if i % 8 == 7:  # one operation per deck; the undo step merges well before 30
             checkpoint()
     checkpoint()
+    return created
 
 
 def _base_for_clone(
@@ -351,18 +354,25 @@ def _set_schedule_fields(conf: DeckConfig, ivl: int, mult: float, retention: flo
     return changed
 
 
-class _DeckIndex:
+class DeckIndex:
     """Every deck's name read once (a backend call per deck adds up over thousands); a deck's
-    preset read when first asked for (reading every deck at once would hold all descriptions)."""
+    preset read when first asked for (reading every deck at once would hold all descriptions).
 
-    def __init__(self, col: Collection) -> None:
+    ``names`` (deck id -> name, every deck) and ``confs`` (deck id -> preset id) when the caller
+    has just read or set them."""
+
+    def __init__(
+        self,
+        col: Collection,
+        names: Mapping[int, str] | None = None,
+        confs: Mapping[int, int] | None = None,
+    ) -> None:
         self.col = col
-        self.names: dict[int, str] = {}
-        self.ids: dict[str, int] = {}
-        self.confs: dict[int, int | None] = {}  # None: a filtered deck, or gone
-        for d in col.decks.all_names_and_ids():
-            self.names[int(d.id)] = d.name
-            self.ids[d.name.casefold()] = int(d.id)
+        if names is None:
+            names = {int(d.id): d.name for d in col.decks.all_names_and_ids()}
+        self.names: dict[int, str] = dict(names)
+        self.ids: dict[str, int] = {name.casefold(): did for did, name in self.names.items()}
+        self.confs: dict[int, int | None] = dict(confs or {})  # None: a filtered deck, or gone
 
     def conf(self, deck_id: int) -> int | None:
         did = int(deck_id)
@@ -386,6 +396,7 @@ def configure_decks(
     decks: list[DeckSchedule],
     edits: DeckEdits | None = None,
     checkpoint: Callable[[], None] = noop,
+    index: DeckIndex | None = None,
 ) -> list[str]:
     """Put each deck on its add-on preset (see module doc). Returns messages for the summary.
 
@@ -415,7 +426,7 @@ def configure_decks(
             )
         groups.setdefault((ivl, mult), []).append(d)
 
-    index = _DeckIndex(col)
+    index = DeckIndex(col) if index is None else index
     known = _presets(col)
     first_deck = decks[0].deck_id
     _info, configs = _all_configs(col, first_deck)
