@@ -668,16 +668,27 @@ def _note_cards(col: Collection, nids: Iterable[int]) -> dict[int, list[tuple[in
     return out
 
 
-def _note_tags(col: Collection, nids: Iterable[int]) -> dict[int, set[str]]:
+def _notes_with_tag(col: Collection, nids: Iterable[int], tag: str) -> set[int]:
+    """The notes among ``nids`` that carry ``tag`` (case-insensitive, as Anki compares tags).
+    SQL's LIKE, which ignores the case of ASCII letters only, narrows the rows to those whose
+    tags contain the tag's ASCII end (e.g. "::retired"); the comparison in Python decides."""
     ids = sorted({int(n) for n in nids})
     if not ids:
-        return {}
+        return set()
+    low = tag.lower()
+    end = len(tag)
+    while end > 0 and tag[end - 1].isascii():
+        end -= 1
+    pattern = tag[end:].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     assert col.db is not None
     return {
-        nid: {t.lower() for t in tags.split()}
+        int(nid)
         for nid, tags in col.db.all(
-            f"select id, tags from notes where id in ({','.join(map(str, ids))})"
+            f"select id, tags from notes where id in ({','.join(map(str, ids))}) "
+            "and tags like ? escape '\\'",
+            f"%{pattern}%",
         )
+        if low in tags.lower().split()
     }
 
 
@@ -704,7 +715,7 @@ def _evaluate(
     entry: dict[str, Any],
     may_hold: bool,
     cards: dict[int, list[tuple[int, int, int, int]]],
-    tags: dict[int, set[str]],
+    retired_nids: set[int],
 ) -> tuple[list[int], list[int], dict[int, list[int]], list[int]]:
     """-> (cards to hold, cards to release, waiting card number -> unmastered prerequisites,
     held cards to forget: reviewed, retired, or unsuspended by the user).
@@ -728,7 +739,7 @@ def _evaluate(
             for p in pres
             if p in notes and not _mastered(cards.get(notes[p]), config.mastery_interval_days)
         ]
-        is_retired = retired in tags.get(nid, set())
+        is_retired = nid in retired_nids
         for cid, ctype, queue, _ivl in cards.get(nid, []):
             if cid in held:
                 if is_retired or ctype != _TYPE_NEW:
@@ -816,6 +827,12 @@ def _entry_nids(entry: dict[str, Any]) -> set[int]:
     return {int(v) for v in entry.get("notes", {}).values()}
 
 
+def _waiting_nids(entry: dict[str, Any]) -> set[int]:
+    """The notes of the entry's cards that have prerequisites."""
+    waiting = {int(k) for k in entry.get("prereq", {})}
+    return {int(v) for k, v in entry.get("notes", {}).items() if int(k) in waiting}
+
+
 def _apply_entries(
     col: Collection,
     config: Config,
@@ -830,14 +847,19 @@ def _apply_entries(
     for entry in entries:
         needed |= _entry_nids(entry)
     cards = _note_cards(col, needed)
-    tags = _note_tags(col, needed)
+    # (only the notes of cards that wait can be retired ones that matter)
+    retired_nids = _notes_with_tag(
+        col, {n for e in entries for n in _waiting_nids(e)}, naming.retired_tag(config)
+    )
     all_hold: list[int] = []
     all_release: list[int] = []
     all_held: set[int] = set()
     touched: set[int] = set()
     out = []
     for entry in entries:
-        to_hold, to_release, waiting, forget = _evaluate(col, config, entry, may_hold, cards, tags)
+        to_hold, to_release, waiting, forget = _evaluate(
+            col, config, entry, may_hold, cards, retired_nids
+        )
         held = {int(c) for c in entry.get("held", [])}
         held = (held | set(to_hold)) - set(to_release) - set(forget)
         entry["held"] = sorted(held)
@@ -869,10 +891,9 @@ def _retag(col: Collection, tag: str, held: set[int], touched: set[int]) -> None
     touched_nids = {nid_of[c] for c in touched if c in nid_of}
     add = sorted(waiting_nids)
     remove = sorted(touched_nids - waiting_nids)
-    tags = _note_tags(col, add + remove)
-    low = tag.lower()
-    add = [n for n in add if low not in tags.get(n, set())]
-    remove = [n for n in remove if low in tags.get(n, set())]
+    tagged = _notes_with_tag(col, add + remove, tag)
+    add = [n for n in add if n not in tagged]
+    remove = [n for n in remove if n in tagged]
     if add:
         col.tags.bulk_add([NoteId(n) for n in add], tag)
     if remove:

@@ -615,3 +615,26 @@ def test_releasing_many_lessons_is_one_undo_step(col: Collection, lesson4_text: 
     assert col.undo_status().undo == scheduling.RELEASE_UNDO_NAME
     col.undo()
     assert sorted(col.find_cards('"tag:lessons::waiting"')) == sorted(waiting)
+
+
+def test_notes_with_a_tag_whatever_its_case(col: Collection) -> None:
+    """Tags compare without case, as in Anki, also for a root that is not ASCII; "_" and "%" in
+    a tag are plain characters."""
+    basic = col.models.by_name("Basic")
+    assert basic is not None
+    nids = []
+    for tags in (
+        "Leçons_x::retired",
+        "LEÇONS_X::RETIRED other",
+        "leçonsAx::retired",
+        "leçons_x::retired_not",
+        "",
+    ):
+        note = col.new_note(basic)
+        note["Front"] = tags or "none"
+        note.tags = tags.split()
+        col.add_note(note, col.decks.id_for_name("Default") or 1)
+        nids.append(note.id)
+    found = scheduling._notes_with_tag(col, nids, "leçons_x::retired")
+    assert found == set(nids[:2])
+    assert scheduling._notes_with_tag(col, [], "x") == set()
