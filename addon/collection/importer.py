@@ -63,8 +63,7 @@ STATE_TAG = "lf1"
 IMPORT_LOGIC_VERSION = "1"
 _TITLE_DIFFICULTY = {"easy": "Easy", "medium": "Medium", "hard": "Hard"}
 _DIFF_ORDER = {"easy": 0, "medium": 1, "hard": 2}
-_MARKUP = re.compile(r"<[^>]*>")
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<[^>]*>")
 
 
 # ---------------------------------------------------------------------------
@@ -96,7 +95,7 @@ class NoteState:
     @staticmethod
     def decode(text: str) -> NoteState | None:
         if "<" in text or "&" in text:  # wrapped or escaped by an editor
-            text = html.unescape(_MARKUP.sub("", text))
+            text = html.unescape(_TAG.sub("", text))
         parts = text.strip().split("|")
         if len(parts) != 7 or parts[0] != STATE_TAG:
             return None
