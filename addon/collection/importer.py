@@ -11,6 +11,11 @@ Re-import is a sync, not a second copy:
 - notes whose card is gone from the file are retired (suspended + tagged), never deleted here.
 
 Applying runs in one database transaction: an error leaves the collection as it was.
+
+Anki's backend lets go of the GIL while it works, so a second thread keeps it busy while this
+one runs Python: planning files (``plan_files``) has it read the notes while the files are
+parsed, and applying has it add each batch of notes while the next batch is rendered. The
+collection is only ever used by one thread at a time.
 """
 
 from __future__ import annotations
@@ -710,7 +715,11 @@ def plan_files(
     import into this collection (and whose notes nobody touched since) are not even parsed.
     ``files`` is read once, in order (a generator keeps only one file's bytes in memory). A
     LessonFile whose size and modification time are those recorded at its last import is not
-    even read (see _RACY_NS). Raises LessonError for the first refused file; nothing is changed."""
+    even read (see _RACY_NS). Raises LessonError for the first refused file; nothing is changed.
+
+    While the files are looked at and parsed, a thread has Anki read the statistics of the
+    lessons' notes (which tell whether a known file's notes changed), then the notes of each
+    lesson parsed. A LessonFile known from the cache is decided on once the statistics are in."""
     cache = _load_cache(cache_path)
     known: dict[str, dict[str, Any]] = cache.get("files", {})
     fp = _config_fingerprint(config, deck_root)
