@@ -159,6 +159,13 @@ def _fields_hash(values: Sequence[str]) -> str:
     return _digest(text if text.isascii() else unicodedata.normalize("NFC", text))
 
 
+def _escape(text: str) -> str:
+    """html.escape, without its five passes over text that has nothing to escape."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return html.escape(text)
+    return text
+
+
 def _plain(html_text: str, limit: int = 90) -> str:
     text = html.unescape(_TAG.sub(" ", html_text))
     text = " ".join(text.split())
@@ -213,7 +220,7 @@ class _Target:
             c = self.card
             front = c.front_html or render_markdown(c.front_md)
             back = c.back_html or render_markdown(c.back_md)
-            e = html.escape
+            e = _escape
             self._fields = [
                 front,
                 back,

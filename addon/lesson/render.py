@@ -717,7 +717,9 @@ def _prose(doc: _Doc, seg: str) -> None:
         at = m.start()  # the "\n" before the candidate line
         if para < 0 and at > pos:
             para = pos  # plain lines before the candidate open a paragraph
-        end = _line_end(text, at + 1)
+        end = text.find("\n", at + 1)  # (_line_end, inline: the loop's hottest call)
+        if end < 0:
+            end = n
         line = text[at + 1 : end]
         s = line.strip()
         if not s:  # blank line
@@ -728,7 +730,11 @@ def _prose(doc: _Doc, seg: str) -> None:
             if pos >= n:
                 return
             continue
-        nxt = text[end + 1 : _line_end(text, end + 1)] if end < n else ""
+        if end < n:
+            nxt_end = text.find("\n", end + 1)
+            nxt = text[end + 1 :] if nxt_end < 0 else text[end + 1 : nxt_end]
+        else:
+            nxt = ""
         if para >= 0:
             # A table header is the paragraph's last line, this line its separator.
             hstart = text.rfind("\n", 0, at)
