@@ -592,10 +592,11 @@ class _Parser:
                 prev = reader.line_num
                 if not rec or not any(c.strip() for c in rec):
                     continue
-                low = [c.strip().lower() for c in rec]
-                if header is None and "front" in low and "back" in low:
-                    header = low
-                    continue
+                if header is None:
+                    low = [c.strip().lower() for c in rec]
+                    if "front" in low and "back" in low:
+                        header = low
+                        continue
                 if header is not None:
                     fi, bi = header.index("front"), header.index("back")
                 else:
@@ -669,16 +670,15 @@ class _Parser:
                 # The usual case first: the row starts like the card expected here (no tokens).
                 rs = _snippet(r.front)
                 if len(rs) >= _MIN_SNIPPET:
-                    hit = next(
-                        (
-                            ci
-                            for ci in (expected, expected + 1)
-                            if 0 <= ci < len(cards)
+                    hit = None
+                    for ci in (expected, expected + 1):
+                        if (
+                            0 <= ci < len(cards)
                             and cards[ci].number not in taken
                             and _same_start(rs, card_snippet(ci))
-                        ),
-                        None,
-                    )
+                        ):
+                            hit = ci
+                            break
                     if hit is not None:
                         r.card_number = cards[hit].number
                         taken.add(r.card_number)
