@@ -722,7 +722,8 @@ def plan_files(
     import into this collection (and whose notes nobody touched since) are not even parsed.
     ``files`` is read once, in order (a generator keeps only one file's bytes in memory). A
     LessonFile whose size and modification time are those recorded at its last import is not
-    even read (see _RACY_NS). Raises LessonError for the first refused file; nothing is changed.
+    even read (see _RACY_NS). Raises LessonError for a refused file (the first one parsed: a file
+    known from the cache is parsed after the others); nothing is changed.
 
     While the files are looked at and parsed, a thread has Anki read the statistics of the
     lessons' notes (which tell whether a known file's notes changed), then the notes of each
