@@ -52,7 +52,7 @@ from ..lesson.model import Card, Lesson
 from ..lesson.parse import gc_paused, parse_text, read_lesson_file, unreadable
 from ..lesson.render import render_markdown
 from . import naming, review_filter, scheduling
-from .decks import DeckEdits
+from .decks import DeckEdits, DeckIndex
 from .notetype import FIELDS, ID_FIELD, ensure_notetype, find_notetype
 from .plan import CardAction, ImportPlan, ImportResult, LessonPlan
 from .undo import UndoStep, noop
@@ -972,32 +972,6 @@ def _describe(text: str) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
-class _Decks:
-    """Deck name <-> id, case-insensitive like Anki, creating missing normal decks on demand."""
-
-    def __init__(self, col: Collection) -> None:
-        self.col = col
-        self.ids: dict[str, DeckId] = {}
-        self.names: dict[int, str] = {}
-        for d in col.decks.all_names_and_ids():
-            self.ids[d.name.casefold()] = DeckId(d.id)
-            self.names[d.id] = d.name
-
-    def get(self, name: str) -> DeckId:
-        did = self.ids.get(name.casefold())
-        if did is None:
-            did = self.col.decks.id(name, create=True)
-            assert did is not None
-            self.ids[name.casefold()] = did
-            self.names[did] = self.col.decks.name(did)
-        return did
-
-    def in_tree(self, did: int, top: str) -> bool:
-        name = self.names.get(did, "").casefold()
-        top = top.casefold()
-        return name == top or name.startswith(top + "::")
-
-
 def _new_guid(key: str, t: _Target, taken: set[str]) -> str:
     base = guid_prefix(key) + _h(t.card.number, t.front_hash)[:10]
     guid, n = base, 0
@@ -1148,7 +1122,7 @@ def _apply(
     # rendering (Python) overlaps Anki's bulk add (Rust, without the GIL): a worker thread adds
     # each batch of notes while this thread renders the next; the collection is only ever used
     # by one thread at a time.
-    decks = _Decks(col)
+    decks = DeckIndex(col)
     new_decks = _new_decks(lessons, decks, config)
     # A thread waiting for the GIL gets it only every switch interval (5 ms by default): a
     # short interval for the duration lets the worker go on as soon as Anki returns.
@@ -1159,7 +1133,7 @@ def _apply(
     finally:
         sys.setswitchinterval(interval)
     if new_decks:
-        decks = _Decks(col)  # (with the decks just created)
+        decks = DeckIndex(col, created)  # with the decks just created, on their presets
 
     # 2. Updates, retirements, deck moves.
     update_notes: list[Note] = []
@@ -1234,10 +1208,8 @@ def _apply(
     nids_by_lesson = _note_ids_by_lesson(col, lessons, added_guids)
     for lp, nids in zip(lessons, nids_by_lesson, strict=True):
         lp.work.note_ids.update(nids.values())
-    # The presets' deck index starts from the names just read and the presets just set.
-    index = scheduling.DeckIndex(col, decks.names, created)
     _schedule(
-        col, lesson_decks, config, deck_schedules, nids_by_lesson, edits, result, checkpoint, index
+        col, lesson_decks, config, deck_schedules, nids_by_lesson, edits, result, checkpoint, decks
     )
 
 
@@ -1303,7 +1275,7 @@ def _initial_description(lp: LessonPlan, config: Config) -> str:
 
 
 def _new_decks(
-    lessons: list[LessonPlan], decks: _Decks, config: Config
+    lessons: list[LessonPlan], decks: DeckIndex, config: Config
 ) -> list[scheduling.NewDeck]:
     """The decks this import creates: the deck root (when it is the configured one), the lesson
     decks ("lesson order" preset, description) and their subdecks (their schedule's preset)."""
@@ -1454,7 +1426,7 @@ def _schedule(
     edits: DeckEdits,
     result: ImportResult,
     checkpoint: Callable[[], None],
-    index: scheduling.DeckIndex | None = None,
+    index: DeckIndex | None = None,
 ) -> None:
     """Presets, new-card order, held-back cards and the critical filter (other modules)."""
     lessons = [lp for lp, _did in lesson_decks]

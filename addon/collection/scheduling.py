@@ -51,7 +51,7 @@ from anki.notes import NoteId
 from ..config import Config
 from ..lesson.model import Lesson
 from . import naming
-from .decks import DeckEdits
+from .decks import DEFAULT_PRESET_ID, DeckEdits, DeckIndex
 from .undo import UndoStep, noop
 
 PRESET_PREFIX = "Lesson Flashcards · "
@@ -70,7 +70,7 @@ _C = DeckConfig.Config
 _GATHER_BY_POSITION = _C.NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
 _SORT_AS_GATHERED = _C.NEW_CARD_SORT_ORDER_NO_SORT
 _INSERT_IN_ORDER = _C.NEW_CARD_INSERT_ORDER_DUE
-_DEFAULT_PRESET_ID = 1
+_DEFAULT_PRESET_ID = DEFAULT_PRESET_ID
 _DEFAULT_DECK_ID = 1
 
 # card type / queue values (anki.consts)
@@ -352,42 +352,6 @@ def _set_schedule_fields(conf: DeckConfig, ivl: int, mult: float, retention: flo
     if retention is not None:
         inner.desired_retention = retention
     return changed
-
-
-class DeckIndex:
-    """Every deck's name read once (a backend call per deck adds up over thousands); a deck's
-    preset read when first asked for (reading every deck at once would hold all descriptions).
-
-    ``names`` (deck id -> name, every deck) and ``confs`` (deck id -> preset id) when the caller
-    has just read or set them."""
-
-    def __init__(
-        self,
-        col: Collection,
-        names: Mapping[int, str] | None = None,
-        confs: Mapping[int, int] | None = None,
-    ) -> None:
-        self.col = col
-        if names is None:
-            names = {int(d.id): d.name for d in col.decks.all_names_and_ids()}
-        self.names: dict[int, str] = dict(names)
-        self.ids: dict[str, int] = {name.casefold(): did for did, name in self.names.items()}
-        self.confs: dict[int, int | None] = dict(confs or {})  # None: a filtered deck, or gone
-
-    def conf(self, deck_id: int) -> int | None:
-        did = int(deck_id)
-        if did not in self.confs:
-            deck = self.col.decks.get(DeckId(did), default=False)
-            self.confs[did] = (
-                None if not deck or deck.get("dyn") else int(deck.get("conf", _DEFAULT_PRESET_ID))
-            )
-        return self.confs[did]
-
-    def parent(self, deck_id: int) -> int | None:
-        name = self.names.get(int(deck_id))
-        if not name or "::" not in name:
-            return None
-        return self.ids.get(name.rsplit("::", 1)[0].casefold())
 
 
 def configure_decks(
