@@ -149,14 +149,16 @@ def _norm_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _fields_hash(values: Sequence[str]) -> str:
+def _fields_hash(values: Sequence[str], nfc: bool = True) -> str:
     """Hash of the fields as stored (Anki stores NFC text), ignoring the state field. (The
     separator is a starter that composes with nothing: NFC of the joined text is the join of
-    each field's NFC.)"""
+    each field's NFC.) ``nfc=False``: of the text as it is."""
     if not values:
         return _h()
     text = "\x1e".join(values)
-    return _digest(text if text.isascii() else unicodedata.normalize("NFC", text))
+    if nfc and not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return _digest(text)
 
 
 def _escape(text: str) -> str:
@@ -308,8 +310,6 @@ def _targets(lesson: Lesson, config: Config, deck_name: str) -> list[_Target]:
 @dataclass
 class _Existing:
     nid: NoteId
-    guid: str
-    mod: int
     fields: list[str]
     tags: list[str]
     state: NoteState
@@ -317,11 +317,12 @@ class _Existing:
     @property
     def edited(self) -> bool:
         fields = self.fields[:ID_FIELD]
-        if fields and _digest("\x1e".join(fields)) == self.state.fields_hash:
-            # Stored as written (the hash is of NFC text, so the stored text is NFC too): the
-            # usual case, without normalising each note's text again.
-            return False
-        return _fields_hash(fields) != self.state.fields_hash
+        # Stored as written (the hash is of NFC text, so then the stored text is NFC too) is the
+        # usual case: known without normalising each note's text again.
+        return (
+            _fields_hash(fields, nfc=False) != self.state.fields_hash
+            and _fields_hash(fields) != self.state.fields_hash
+        )
 
 
 class _LessonNotes(NamedTuple):
@@ -352,16 +353,16 @@ def _existing_by_lesson(
     for start in range(0, len(all_ids), 5000):
         chunk = all_ids[start : start + 5000]
         rows = _db(col).all(
-            f"select id, guid, mod, flds, tags from notes where id in ({','.join(map(str, chunk))})"
+            f"select id, guid, flds, tags from notes where id in ({','.join(map(str, chunk))})"
         )
-        for nid, guid, mod, flds, tags in rows:
+        for nid, guid, flds, tags in rows:
             fields = flds.split("\x1f")
             if len(fields) <= ID_FIELD:
                 continue
             state = NoteState.decode(fields[ID_FIELD])
             if state is None:
                 continue
-            out[guid[2:10]].append(_Existing(NoteId(nid), guid, mod, fields, tags.split(), state))
+            out[guid[2:10]].append(_Existing(NoteId(nid), fields, tags.split(), state))
     return _LessonNotes(out, ids_by_key)
 
 

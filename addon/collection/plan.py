@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..lesson.model import Card, Lesson
@@ -63,7 +64,9 @@ class ImportPlan:
     # Internal to the importer: file name -> (LessonFile.stat, when it was looked at, in ns).
     file_stamps: dict[str, tuple[list[int], int]] = field(default_factory=dict, repr=False)
     # Internal to the importer: the cache file as read when planning (path, records).
-    cache: tuple[Any, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    cache: tuple[Path | None, dict[str, Any]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def warnings(self) -> list[str]:
