@@ -383,6 +383,13 @@ def test_a_copy_of_an_imported_file_is_refused_too(
         assert _collection_state(col) == before
 
 
+def _into_the_next_second() -> None:
+    """Wait until the clock's second changes. The cache's shortcut compares the notes'
+    modification times, in seconds: an edit made by a program within the second of the import
+    could go unseen (a person's edit cannot be that quick)."""
+    time.sleep(max(0.0, 1.05 - (time.time() % 1.0)))
+
+
 def test_unchanged_fast_path_uses_the_cache(
     col: Collection, lesson4_text: str, tmp_path: Path
 ) -> None:
@@ -392,10 +399,8 @@ def test_unchanged_fast_path_uses_the_cache(
     plan = importer.plan_files(col, files, CONFIG, cache_path=cache)
     assert plan.lessons[0].lesson is None  # not even parsed
     assert plan.count("unchanged") == 5
-    # A note edited in Anki invalidates the shortcut: the full comparison runs again. (The
-    # shortcut compares modification times, in seconds: an edit made by a program within the
-    # second of the import would go unseen, a person's edit cannot be that quick.)
-    time.sleep(max(0.0, 1.05 - (time.time() % 1.0)))
+    # A note edited in Anki invalidates the shortcut: the full comparison runs again.
+    _into_the_next_second()
     nid = notes_by_card(col)[1]
     note = col.get_note(nid)
     note["Back"] += "<p>mine</p>"
@@ -426,7 +431,7 @@ def test_a_file_written_with_changes_is_skipped_next_time(
     assert plan.lessons[0].lesson is None  # not even parsed
     assert (plan.count("unchanged"), plan.has_changes) == (5, False)
     # Touching one of the lesson's notes (here the retired one) still makes it be planned again.
-    time.sleep(max(0.0, 1.05 - (time.time() % 1.0)))
+    _into_the_next_second()
     retired = col.find_notes("tag:lessons::retired")
     assert len(retired) == 1
     col.tags.bulk_add(retired, "mine")
